@@ -1,0 +1,36 @@
+"""The unitary group U(N): distance from it, projection onto it, Haar sampling."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+
+def unitarity_error(w: jax.Array) -> jax.Array:
+    """``max |W^H W - I|`` for a square ``(n, n)`` matrix (batched over leading axes)."""
+    w = jnp.asarray(w)
+    n = w.shape[-1]
+    gram = jnp.swapaxes(w.conj(), -1, -2) @ w
+    return jnp.max(jnp.abs(gram - jnp.eye(n, dtype=gram.dtype)), axis=(-2, -1))
+
+
+def haar_unitary(key: jax.Array, n: int, dtype=jnp.complex64) -> jax.Array:
+    """A Haar-distributed ``(n, n)`` unitary (QR of a complex Ginibre matrix, phases fixed)."""
+    kr, ki = jax.random.split(key)
+    real = jnp.finfo(dtype).dtype
+    z = (jax.random.normal(kr, (n, n), real) + 1j * jax.random.normal(ki, (n, n), real)) / jnp.sqrt(2)
+    q, r = jnp.linalg.qr(z.astype(dtype))
+    d = jnp.diagonal(r)
+    return q * (d / jnp.abs(d))[None, :]
+
+
+def haar_orthogonal(key: jax.Array, n: int, dtype=jnp.float32) -> jax.Array:
+    """A Haar-distributed ``(n, n)`` real orthogonal matrix."""
+    q, r = jnp.linalg.qr(jax.random.normal(key, (n, n), dtype))
+    return q * jnp.sign(jnp.diagonal(r))[None, :]
+
+
+def polar_project(w: jax.Array) -> jax.Array:
+    """The nearest unitary to ``w`` in Frobenius norm: ``U V^H`` from ``w = U S V^H``."""
+    u, _, vh = jnp.linalg.svd(w, full_matrices=False)
+    return u @ vh

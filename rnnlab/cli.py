@@ -1,0 +1,70 @@
+"""The ``rnnlab`` command line.
+
+Each subpackage owns its subcommands in its own ``cli`` module, which exposes
+``register(subparsers)``. Those modules import nothing heavy at import time (JAX is
+imported inside the command functions), so ``rnnlab --help`` stays instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from rnnlab import __version__
+from rnnlab.errors import UsageError
+
+# Modules whose ``register`` adds subcommands, in the order they appear in --help.
+COMMAND_MODULES = (
+    "rnnlab.capacity.cli",
+    "rnnlab.dynamics.cli",
+    "rnnlab.training.cli",
+    "rnnlab.demo",
+)
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line on stderr and exit status 2."""
+
+    def error(self, message: str):  # noqa: D401 - argparse API
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(
+        prog="rnnlab",
+        description="Capacity of unitary RNN parameterizations, dynamics of ReLU RNNs, "
+        "and the training experiments that tie them together.",
+    )
+    parser.add_argument("--version", action="version", version=f"rnnlab {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except UsageError as exc:
+        print(f"rnnlab {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"rnnlab {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
