@@ -1,0 +1,57 @@
+"""What every figure script shares: its flags and how it saves data, then pictures."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import platform
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+
+def parser(name: str, description: str) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog=f"python -m paper_figures.{name}", description=description)
+    p.add_argument("--quick", action="store_true", help="small sizes: minutes on a 2-core CPU")
+    p.add_argument("--out", type=Path, default=Path("figures"), help="output folder (default: figures/)")
+    return p
+
+
+def save_rows(out: Path, name: str, rows: Sequence[Mapping], config: Mapping) -> Path:
+    """Write ``NAME.csv`` (the rows) and ``NAME.json`` (config + rows), atomically."""
+    out.mkdir(parents=True, exist_ok=True)
+    keys: list[str] = []
+    for row in rows:
+        keys += [k for k in row if k not in keys]
+    tmp = out / f".{name}.csv.tmp"
+    with open(tmp, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=keys)
+        writer.writeheader()
+        writer.writerows(rows)
+    os.replace(tmp, out / f"{name}.csv")
+    meta = {
+        "figure": name,
+        "config": dict(config),
+        "host": platform.node(),
+        "machine": platform.machine(),
+        "written": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "rows": list(rows),
+    }
+    tmp = out / f".{name}.json.tmp"
+    tmp.write_text(json.dumps(meta, indent=2, default=float))
+    os.replace(tmp, out / f"{name}.json")
+    return out / f"{name}.csv"
+
+
+def save_figure(fig, out: Path, name: str) -> list[Path]:
+    """Save ``fig`` as ``NAME.png`` and ``NAME.pdf``; returns the paths."""
+    import matplotlib.pyplot as plt
+
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [out / f"{name}.png", out / f"{name}.pdf"]
+    for path in paths:
+        fig.savefig(path, dpi=150, bbox_inches="tight")
+    plt.close(fig)
+    return paths
