@@ -1,0 +1,37 @@
+"""Recurrent initialisations, ReLU maps, their fixed points, portraits and gradient flow.
+
+- :mod:`rnnlab.dynamics.initializers` the registry of recurrent initialisers
+  (``identity``, ``scaled-identity``, ``np``, ``orthogonal``, ``gaussian``) and the
+  paper's input / output weight inits.
+
+Names are re-exported lazily (PEP 562): ``import rnnlab.dynamics`` costs nothing, so the
+CLI's ``--help`` stays instant and the training code pays only for what it uses.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+_EXPORTS = {
+    "initializers": "rnnlab.dynamics",
+    "ALPHA_READINGS": "rnnlab.dynamics.initializers",
+    "DEFAULT_ALPHA": "rnnlab.dynamics.initializers",
+    "input_alpha": "rnnlab.dynamics.initializers",
+    "input_weights": "rnnlab.dynamics.initializers",
+    "output_weights": "rnnlab.dynamics.initializers",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'rnnlab.dynamics' has no attribute {name!r}")
+    if module == __name__:
+        return importlib.import_module(f"{__name__}.{name}")
+    return getattr(importlib.import_module(module), name)
+
+
+def __dir__() -> list[str]:
+    return __all__

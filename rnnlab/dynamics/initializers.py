@@ -1,0 +1,187 @@
+"""Recurrent, input and output weight initialisers of the np-RNN paper and its baselines.
+
+Every recurrent initialiser is registered under a short name and has the signature
+``init(key, n, **options) -> W`` with ``W`` of shape ``(n, n)``::
+
+    from rnnlab.dynamics import initializers
+    w = initializers.get("np")(jax.random.key(0), 100)
+    initializers.names()  # ('gaussian', 'identity', 'np', 'orthogonal', 'scaled-identity')
+
+=================  ============================================  =====================
+name               W_hh                                          options (default)
+=================  ============================================  =====================
+identity           I (IRNN, Le et al. 2015)                      --
+scaled-identity    s I (iRNN)                                    scale (0.01) [check]
+np                 (R^T R / n + I) / e_max, R_ij ~ N(0, 1)       --
+orthogonal         Haar-distributed orthogonal matrix            --
+gaussian           W_ij ~ N(0, g^2 / n)                          g (1.0)
+=================  ============================================  =====================
+
+All accept ``dtype`` (default: JAX's default float, float32 unless float64 is enabled,
+e.g. inside ``with jax.enable_x64(True):`` and ``dtype=jnp.float64``).
+
+The paper's input weights are ``W_hx ~ alpha * N(0, 1/n)`` with ``alpha`` from Sussillo &
+Abbott's random-walk initialisation; two readings of its formula circulate (see
+``docs/dynamics.md``), both named in :data:`ALPHA_READINGS`. Its output weights are
+``W_hy ~ N(0, 2 / (n + n_out))`` (Glorot normal). Biases are zero.
+
+This module imports only JAX so that the training code can use it cheaply.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import jax
+import jax.numpy as jnp
+
+from rnnlab.errors import UsageError
+
+Initializer = Callable[..., jax.Array]
+
+_REGISTRY: dict[str, Initializer] = {}
+
+
+def _register(name: str) -> Callable[[Initializer], Initializer]:
+    def add(fn: Initializer) -> Initializer:
+        _REGISTRY[name] = fn
+        return fn
+
+    return add
+
+
+def _check_size(n, what: str = "n") -> int:
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise UsageError(f"{what} must be a positive integer, got {n!r}")
+    return n
+
+
+def _float_dtype(dtype) -> jnp.dtype:
+    # float64 requested while x64 is off silently becomes float32 in JAX; canonicalising
+    # here makes the actual dtype explicit instead.
+    return jax.dtypes.canonicalize_dtype(jnp.float64 if dtype is None else dtype)
+
+
+def names() -> tuple[str, ...]:
+    """The registered recurrent initialisers, sorted."""
+    return tuple(sorted(_REGISTRY))
+
+
+def get(name: str) -> Initializer:
+    """The recurrent initialiser registered as ``name``: ``(key, n, **options) -> (n, n)``.
+
+    Raises :class:`~rnnlab.errors.UsageError` for an unknown name.
+    """
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise UsageError(f"unknown initialiser {name!r}; choose from {', '.join(names())}") from None
+
+
+@_register("identity")
+def identity(key: jax.Array, n: int, *, dtype=None) -> jax.Array:
+    """``I``, shape ``(n, n)`` (IRNN). ``key`` is unused, kept for the common signature."""
+    del key
+    return jnp.eye(_check_size(n), dtype=_float_dtype(dtype))
+
+
+@_register("scaled-identity")
+def scaled_identity(key: jax.Array, n: int, *, scale: float = 0.01, dtype=None) -> jax.Array:
+    """``scale * I``, shape ``(n, n)`` (iRNN; 0.01 is Le et al.'s speech value [check])."""
+    del key
+    if not math.isfinite(scale):
+        raise UsageError(f"scale must be finite, got {scale!r}")
+    return scale * jnp.eye(_check_size(n), dtype=_float_dtype(dtype))
+
+
+@_register("np")
+def normalized_positive_definite(key: jax.Array, n: int, *, dtype=None) -> jax.Array:
+    """The np-RNN matrix ``(R^T R / n + I) / e_max``, shape ``(n, n)``.
+
+    ``R`` is ``(n, n)`` standard normal and ``e_max`` the largest eigenvalue of
+    ``R^T R / n + I``, so the result is symmetric positive definite with largest eigenvalue
+    1 (to rounding) and all others in ``[1 / e_max, 1)``.
+    """
+    n = _check_size(n)
+    dtype = _float_dtype(dtype)
+    r = jax.random.normal(key, (n, n), dtype)
+    a = r.T @ r / n
+    # The matmul is not exactly symmetric in floating point; symmetrise so that W is.
+    a = (a + a.T) / 2 + jnp.eye(n, dtype=dtype)
+    e_max = jnp.linalg.eigvalsh(a)[-1]
+    return a / e_max
+
+
+@_register("orthogonal")
+def orthogonal(key: jax.Array, n: int, *, dtype=None) -> jax.Array:
+    """A Haar-distributed orthogonal ``(n, n)`` matrix (all singular values 1)."""
+    # Imported here: rnnlab.analysis pulls in SciPy, which users of the other
+    # initialisers (the training loop) should not pay for.
+    from rnnlab.analysis.unitary import haar_orthogonal
+
+    return haar_orthogonal(key, _check_size(n), _float_dtype(dtype))
+
+
+@_register("gaussian")
+def gaussian(key: jax.Array, n: int, *, g: float = 1.0, dtype=None) -> jax.Array:
+    """``W_ij ~ N(0, g^2 / n)``, shape ``(n, n)``; spectral radius about ``g`` for large n."""
+    n = _check_size(n)
+    if not math.isfinite(g):
+        raise UsageError(f"g must be finite, got {g!r}")
+    return g / math.sqrt(n) * jax.random.normal(key, (n, n), _float_dtype(dtype))
+
+
+def _alpha_sussillo_abbott(n: int) -> float:
+    return math.sqrt(2.0) * math.exp(1.2 / (max(n, 6) - 2.4))
+
+
+def _alpha_literal(n: int) -> float:
+    return math.sqrt(2.0) * math.exp(1.2 / max(n, 6) - 2.4)
+
+
+#: The two readings of the input-weight scale ``alpha(n)``. ``"sussillo-abbott"`` is the
+#: ReLU gain of Sussillo & Abbott's random-walk initialisation, ``sqrt(2) exp(1.2 /
+#: (max(n, 6) - 2.4))`` (about 1.43 at n = 100), the source the np-RNN paper cites; it is
+#: the default. ``"literal"`` is the formula as printed without the inner parentheses,
+#: ``sqrt(2) exp(1.2 / max(n, 6) - 2.4)`` (about 0.13 at n = 100).
+ALPHA_READINGS: dict[str, Callable[[int], float]] = {
+    "sussillo-abbott": _alpha_sussillo_abbott,
+    "literal": _alpha_literal,
+}
+DEFAULT_ALPHA = "sussillo-abbott"
+
+
+def input_alpha(n: int, alpha: str | float = DEFAULT_ALPHA) -> float:
+    """The input-weight scale for ``n`` hidden units: a reading's name or a number."""
+    n = _check_size(n)
+    if isinstance(alpha, str):
+        try:
+            return ALPHA_READINGS[alpha](n)
+        except KeyError:
+            raise UsageError(
+                f"unknown alpha reading {alpha!r}; choose from {', '.join(ALPHA_READINGS)} or give a number"
+            ) from None
+    if not math.isfinite(alpha):
+        raise UsageError(f"alpha must be finite, got {alpha!r}")
+    return float(alpha)
+
+
+def input_weights(
+    key: jax.Array, n_in: int, n: int, *, alpha: str | float = DEFAULT_ALPHA, dtype=None
+) -> jax.Array:
+    """The paper's ``W_hx``, shape ``(n, n_in)``: ``alpha(n) * N(0, 1/n)`` entries.
+
+    ``alpha`` is a name from :data:`ALPHA_READINGS` or a number (1.0 gives plain
+    ``N(0, 1/n)``).
+    """
+    n_in = _check_size(n_in, "n_in")
+    scale = input_alpha(n, alpha) / math.sqrt(n)
+    return scale * jax.random.normal(key, (n, n_in), _float_dtype(dtype))
+
+
+def output_weights(key: jax.Array, n: int, n_out: int, *, dtype=None) -> jax.Array:
+    """The paper's ``W_hy``, shape ``(n_out, n)``: ``N(0, 2 / (n + n_out))`` entries."""
+    n = _check_size(n)
+    n_out = _check_size(n_out, "n_out")
+    return math.sqrt(2.0 / (n + n_out)) * jax.random.normal(key, (n_out, n), _float_dtype(dtype))
