@@ -1,0 +1,191 @@
+"""The registry of smooth maps ``theta in R^P -> W in U(N)``.
+
+Each entry is a product of factors from :mod:`rnnlab.capacity.factors`:
+
+==================  ==========================================================  ============
+name                W                                                           P
+==================  ==========================================================  ============
+restricted          D3 R2 F^-1 D2 Pi R1 F D1 (Arjovsky, Shah & Bengio 2016)     7N
+restricted-stack    L restricted blocks multiplied (``layers``, default 2)     7NL
+full                W0 expm(A), A skew-Hermitian (the full-capacity tangent)   N^2
+givens              L layers of 2x2 rotations, then a diagonal (EUNN style)     ~N L + N
+householder         k complex reflections, then a diagonal                     2Nk + N
+cayley              (I + A)^-1 (I - A) D, A skew-Hermitian                      N^2 + N
+==================  ==========================================================  ============
+
+``get(name)(n, layers=None, structure_seed=0)`` builds a :class:`Parameterization` for one
+size. ``structure_seed`` fixes what is not a parameter (the permutation Pi, the base
+point W0), so two calls with the same arguments describe the same map.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from math import lcm
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from rnnlab.capacity.factors import (
+    DFT,
+    CayleyMap,
+    Diagonal,
+    Exponential,
+    Factor,
+    Fixed,
+    GivensLayer,
+    Permutation,
+    Reflection,
+)
+from rnnlab.errors import UsageError
+
+
+@dataclass(frozen=True)
+class Parameterization:
+    """A map ``theta (P,) -> W (n, n)`` as the product ``factors[0] @ factors[1] @ ...``."""
+
+    name: str
+    n: int
+    layers: int | None
+    factors: tuple[Factor, ...]
+
+    @property
+    def num_params(self) -> int:
+        return sum(f.size for f in self.factors)
+
+    @property
+    def manifold_dim(self) -> int:
+        """Real dimension of U(n)."""
+        return self.n * self.n
+
+    def slices(self) -> list[slice]:
+        out, start = [], 0
+        for f in self.factors:
+            out.append(slice(start, start + f.size))
+            start += f.size
+        return out
+
+    def apply(self, theta: jax.Array, x: jax.Array) -> jax.Array:
+        """``W(theta) @ x`` for complex ``x`` of shape ``(n, m)``, factor by factor."""
+        for f, s in zip(reversed(self.factors), reversed(self.slices())):
+            x = f.apply(theta[s], x)
+        return x
+
+    def matrix(self, theta: jax.Array) -> jax.Array:
+        """The unitary ``(n, n)`` matrix; complex128 for float64 ``theta``, else complex64."""
+        dtype = jnp.complex128 if theta.dtype == jnp.float64 else jnp.complex64
+        return self.apply(theta, jnp.eye(self.n, dtype=dtype))
+
+    def init(self, key: jax.Array, dtype=jnp.float32) -> jax.Array:
+        """A random point: the paper's initialisation where it has one. Shape ``(P,)``."""
+        keys = jax.random.split(key, len(self.factors))
+        parts = [f.sample(k, dtype) for f, k in zip(self.factors, keys)]
+        return jnp.concatenate([p.astype(dtype) for p in parts]) if parts else jnp.zeros((0,), dtype)
+
+    def describe(self) -> str:
+        return REGISTRY[self.name].description
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str
+    description: str
+    build: Callable[[int, int | None, np.random.Generator], list[Factor]]
+    default_layers: Callable[[int], int] | None = None  # None: the map takes no `layers`
+
+    def __call__(self, n: int, layers: int | None = None, structure_seed: int = 0) -> Parameterization:
+        if not isinstance(n, (int, np.integer)) or n < 1:
+            raise UsageError(f"n must be a positive integer, got {n!r}")
+        if self.default_layers is None:
+            layers = None
+        else:
+            layers = self.default_layers(n) if layers is None else layers
+            if layers < 1:
+                raise UsageError(f"layers must be >= 1, got {layers}")
+        rng = np.random.default_rng([structure_seed, n])
+        return Parameterization(self.name, int(n), layers, tuple(self.build(int(n), layers, rng)))
+
+
+def _restricted_block(n: int, rng: np.random.Generator, tag: str = "") -> list[Factor]:
+    perm = tuple(int(p) for p in rng.permutation(n))
+    return [
+        Diagonal(n, f"D3{tag}"),
+        Reflection(n, f"R2{tag}"),
+        DFT(n, f"F^-1{tag}", inverse=True),
+        Diagonal(n, f"D2{tag}"),
+        Permutation(n, f"Pi{tag}", perm=perm),
+        Reflection(n, f"R1{tag}"),
+        DFT(n, f"F{tag}"),
+        Diagonal(n, f"D1{tag}"),
+    ]
+
+
+def _restricted(n, layers, rng):
+    return _restricted_block(n, rng)
+
+
+def _restricted_stack(n, layers, rng):
+    # Block 1 is applied first, so it is the rightmost in the product.
+    blocks = [_restricted_block(n, rng, f"[{b + 1}]") for b in range(layers)]
+    return [f for block in reversed(blocks) for f in block]
+
+
+def _full(n, layers, rng):
+    from scipy.stats import unitary_group
+
+    w0 = unitary_group.rvs(n, random_state=rng) if n > 1 else np.exp(1j * rng.uniform(-np.pi, np.pi, (1, 1)))
+    return [Fixed(n, "W0", matrix=np.asarray(w0)), Exponential(n, "expm(A)")]
+
+
+def _givens(n, layers, rng):
+    # Layer 1 acts first (rightmost); offsets alternate 0, 1, 0, ... as in the tunable EUNN.
+    rot = [GivensLayer(n, f"G{k + 1}", offset=k % 2) for k in range(layers)]
+    return [Diagonal(n, "D")] + list(reversed(rot))
+
+
+def _householder(n, layers, rng):
+    return [Reflection(n, f"H{k + 1}") for k in range(layers)] + [Diagonal(n, "D")]
+
+
+def _cayley(n, layers, rng):
+    return [CayleyMap(n, "cay(A)"), Diagonal(n, "D")]
+
+
+REGISTRY: dict[str, Entry] = {
+    e.name: e
+    for e in [
+        Entry("restricted", "Arjovsky et al. D3 R2 F^-1 D2 Pi R1 F D1 (7N params)", _restricted),
+        Entry("restricted-stack", "L restricted blocks multiplied (7NL params)", _restricted_stack, lambda n: 2),
+        Entry("full", "W0 expm(A), A skew-Hermitian from N^2 reals (full-capacity tangent space)", _full),
+        Entry("givens", "L layers of 2x2 unitary rotations (EUNN) then a diagonal phase", _givens, lambda n: max(n, 2)),
+        Entry("householder", "k complex Householder reflections then a diagonal phase", _householder, lambda n: n),
+        Entry("cayley", "(I + A)^-1 (I - A) D, A skew-Hermitian from N^2 reals", _cayley),
+    ]
+}
+
+
+def names() -> list[str]:
+    return list(REGISTRY)
+
+
+def get(name: str) -> Entry:
+    """The registry entry ``name``; call it as ``get(name)(n, layers=None, structure_seed=0)``."""
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise UsageError(f"unknown parameterization {name!r}; choose from {', '.join(REGISTRY)}") from None
+
+
+def takes_layers(name: str) -> bool:
+    return get(name).default_layers is not None
+
+
+def dft_order(p: Parameterization) -> int:
+    """The cyclotomic order whose field holds every exact entry of ``p`` (i and the DFT roots)."""
+    m = 4
+    for f in p.factors:
+        if isinstance(f, DFT):
+            m = lcm(m, f.n)
+    return m
