@@ -280,10 +280,14 @@ def load_espeak(
         _generate(folder, plan, sentences, voices, sample_rate, progress)
     out = []
     for stem, _, _ in plan:
-        rate, samples = scipy.io.wavfile.read(folder / f"{stem}.wav")
+        try:
+            rate, samples = scipy.io.wavfile.read(folder / f"{stem}.wav")
+        except (OSError, ValueError):
+            rate, samples = None, None
         if rate != sample_rate or samples.dtype != np.int16:
             raise UsageError(
-                f"{folder / stem}.wav is not {sample_rate} Hz 16-bit: delete {folder} to rebuild it"
+                f"{folder / stem}.wav is missing or not {sample_rate} Hz 16-bit: "
+                f"delete {folder} to rebuild it"
             )
         out.append((f"espeak/{split}/{stem}", samples.astype(np.float32) / 32768.0))
     return out
@@ -325,7 +329,10 @@ def _generate(
         "files": files,
         "digest": hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest(),
     }
-    (folder / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+    # The manifest marks the split complete, so it too appears atomically, last.
+    tmp = folder / ".manifest.json.tmp"
+    tmp.write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+    os.replace(tmp, folder / "manifest.json")
 
 
 def espeak_manifest(split: str, cache_dir: str | Path | None = None, **corpus) -> dict:

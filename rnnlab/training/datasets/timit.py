@@ -93,7 +93,8 @@ def read_sphere(path: str | Path) -> tuple[np.ndarray, int]:
     coding = str(fields.get("sample_coding", "pcm"))
     if coding != "pcm":
         raise UsageError(
-            f"{path}: SPHERE sample_coding {coding!r} is not supported (only plain pcm)"
+            f"{path}: SPHERE sample_coding {coding!r} is not supported; "
+            "convert to plain PCM first (e.g. sph2pipe -f wav)"
         )
     if fields.get("sample_n_bytes", 2) != 2:
         raise UsageError(f"{path}: only 16-bit SPHERE samples are supported")

@@ -235,6 +235,10 @@ def test_espeak_generates_two_utterances_then_reads_cache(tmp_path, monkeypatch)
     )
     for (_, a), (_, b) in zip(first, again, strict=True):
         np.testing.assert_array_equal(a, b)
+    folder = espeak.split_dir("train", tmp_path, sentences=sentences, voices=voices)
+    (folder / f"001-{voices[0].name}.wav").unlink()
+    with pytest.raises(UsageError, match="missing.*delete"):
+        espeak.load_espeak("train", tmp_path, sentences=sentences, voices=voices, progress=False)
 
 
 @needs_espeak
