@@ -1,0 +1,43 @@
+"""Training: cells, tasks, optimisers and experiment runs.
+
+- :mod:`rnnlab.training.cells`   the model registry (``tanh-rnn``, ``relu-rnn``, ``irnn``,
+  ``np-rnn``, ``lstm``, ``restricted-urnn``, ``full-urnn``, ``exp-rnn``, ...).
+- :mod:`rnnlab.training.tasks`   ``addition``, ``multiplication``, ``copy``, ``system-id``.
+- :mod:`rnnlab.training.optim`   the Cayley step on U(N) (:func:`cayley_unitary`) and its
+  combination with optax's Euclidean optimisers.
+- :mod:`rnnlab.training.loop`    :func:`make_train_step`, :func:`make_train_chunk`, :func:`run`.
+- :mod:`rnnlab.training.config`  :class:`TrainConfig`, TOML loading.
+- :mod:`rnnlab.training.datasets` offline MNIST and speech data.
+
+Names are re-exported lazily (PEP 562) so that ``rnnlab --help`` does not import JAX.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+_EXPORTS = {
+    "TrainConfig": "rnnlab.training.config",
+    "TrainState": "rnnlab.training.loop",
+    "build": "rnnlab.training.loop",
+    "init_state": "rnnlab.training.loop",
+    "make_train_step": "rnnlab.training.loop",
+    "make_train_chunk": "rnnlab.training.loop",
+    "make_eval": "rnnlab.training.loop",
+    "run": "rnnlab.training.loop",
+    "cayley_unitary": "rnnlab.training.optim",
+    "cayley_drift": "rnnlab.training.drift",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'rnnlab.training' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
+
+def __dir__() -> list[str]:
+    return __all__

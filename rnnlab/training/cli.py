@@ -1,0 +1,101 @@
+"""Training subcommands: ``train``, ``models``, ``tasks``, ``cayley-drift``.
+
+Nothing heavy is imported here at import time: JAX loads inside the handlers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from rnnlab.training.config import FIELDS, field_type
+
+
+def register(subparsers) -> None:
+    train = subparsers.add_parser(
+        "train", help="train a model on a task (see docs/training.md)",
+        description="Train a model on a synthetic task. Every flag is also a key of --config FILE.toml.",
+    )
+    train.add_argument("--config", metavar="FILE.toml", help="TOML file of options (flags override it)")
+    for name, f in FIELDS.items():
+        flag = "--" + name.replace("_", "-")
+        kind = field_type(name)
+        if kind is bool:
+            train.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=f.metadata["help"])
+        else:
+            train.add_argument(flag, type=kind, default=None, metavar=name.upper(), help=f.metadata["help"])
+    train.set_defaults(func=_train)
+
+    models = subparsers.add_parser("models", help="list the models and their parameter counts for a task")
+    models.add_argument("--task", default="copy")
+    models.add_argument("--n", type=int, default=128)
+    models.add_argument("--T", type=int, default=100)
+    models.set_defaults(func=_models)
+
+    tasks = subparsers.add_parser("tasks", help="list the training tasks")
+    tasks.set_defaults(func=_tasks)
+
+    drift = subparsers.add_parser(
+        "cayley-drift", help="measure float32 unitarity drift of repeated Cayley steps with random gradients"
+    )
+    drift.add_argument("--n", type=int, default=128)
+    drift.add_argument("--steps", type=int, default=100_000)
+    drift.add_argument("--lr", type=float, default=1e-3)
+    drift.add_argument("--seed", type=int, default=0)
+    drift.add_argument("--report-every", type=int, default=10_000)
+    drift.add_argument("--rms-normalise", action="store_true")
+    drift.add_argument("--json", metavar="FILE", help="also write the measurements as JSON")
+    drift.set_defaults(func=_drift)
+
+
+def _train(args) -> int:
+    from rnnlab.training import config, loop
+
+    file_values = config.load_toml(args.config) if args.config else {}
+    flags = {name: getattr(args, name) for name in FIELDS}
+    cfg = config.resolve(file_values, flags)
+    return loop.run(cfg)
+
+
+def _models(args) -> int:
+    from rnnlab.errors import UsageError
+    from rnnlab.training import cells, loop
+    from rnnlab.training.config import TrainConfig, validate
+
+    validate(TrainConfig(task=args.task, n=args.n, T=args.T))
+    print(f"task {args.task}, n={args.n}, T={args.T}; parameters are trainable real degrees of freedom")
+    for name in cells.names():
+        spec = cells.get(name)
+        try:
+            count = str(loop.num_params(loop.build(TrainConfig(task=args.task, model=name, n=args.n, T=args.T))))
+        except UsageError as exc:  # a model this task cannot train is listed with the reason
+            count, why = "-", f" ({exc})"
+        else:
+            why = ""
+        print(f"{name:<17} {count:>8}  {spec.description}{why}")
+    return 0
+
+
+def _tasks(args) -> int:
+    from rnnlab.training import tasks
+
+    for name in tasks.names():
+        print(f"{name:<15} {tasks.REGISTRY[name].description}")
+    return 0
+
+
+def _drift(args) -> int:
+    from rnnlab.errors import UsageError
+    from rnnlab.training.drift import cayley_drift
+
+    if args.n < 1 or args.steps < 1 or args.report_every < 1:
+        raise UsageError("n, steps and report-every must be >= 1")
+    rows = cayley_drift(args.n, args.steps, args.lr, args.seed, args.report_every, args.rms_normalise)
+    for row in rows:
+        print(f"step {row['step']:>8}  unitarity error {row['unitarity_error']:.3e}")
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump({"n": args.n, "lr": args.lr, "seed": args.seed, "dtype": "complex64", "rows": rows}, fh, indent=1)
+    print(f"final float32 unitarity error after {args.steps} Cayley steps: {rows[-1]['unitarity_error']:.3e}")
+    return 0
+

@@ -1,0 +1,170 @@
+"""Every option of a training run, as one dataclass; TOML files; the resolved config.
+
+Precedence: dataclass defaults < ``--config FILE.toml`` < command-line flags. Every field
+is both a TOML key (``unitary_lr = 1e-3``) and a flag (``--unitary-lr 1e-3``); booleans
+also take ``--no-FLAG``. The resolved config is saved as ``config.toml`` in the run folder
+(without the run-control keys ``out``, ``resume``, ``progress``) and can be passed back
+with ``--config``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rnnlab.errors import UsageError
+
+
+def _opt(default, help: str, **kw):
+    return field(default=default, metadata={"help": help, **kw})
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """One training run (or ``seeds`` runs in one program). See ``docs/training.md``."""
+
+    task: str = _opt("addition", "task name (rnnlab tasks)")
+    model: str = _opt("np-rnn", "model name (rnnlab models)")
+    n: int = _opt(100, "hidden units")
+    T: int = _opt(100, "task length option (copy: delay; others: sequence length)")
+    steps: int = _opt(1000, "training steps (may be changed on --resume)")
+    batch: int = _opt(20, "sequences per step")
+    optimiser: str = _opt("rmsprop", "Euclidean optimiser: sgd, rmsprop or adam")
+    lr: float = _opt(1e-3, "learning rate of the Euclidean optimiser")
+    unitary_lr: float | None = _opt(None, "learning rate of the Cayley step (default: lr)", type=float)
+    rms_normalise: bool = _opt(False, "RMS-normalise G before the Cayley step (natGradRMS)")
+    clip: float = _opt(0.0, "global-norm clipping of the Euclidean gradients (0: none)")
+    momentum: float = _opt(0.0, "momentum of sgd / rmsprop")
+    decay: float = _opt(0.9, "RMS decay of rmsprop and of --rms-normalise")
+    init: str | None = _opt(None, "recurrent initialiser of tanh-rnn / relu-rnn (dynamics registry)", type=str)
+    init_scale: float | None = _opt(None, "scale of scaled-identity / g of gaussian init", type=float)
+    alpha: str = _opt("sussillo-abbott", "input-weight scale of the RNNs: a reading's name or a number")
+    structure_seed: int = _opt(0, "seed of the restricted uRNN's fixed permutation")
+    target: str = _opt("full", "system-id target: full or restricted")
+    target_seed: int = _opt(0, "system-id target's seed")
+    seed: int = _opt(0, "first seed; run k uses seed + k")
+    seeds: int = _opt(1, "independent seeds trained together (vmap)")
+    log_every: int = _opt(10, "steps per metrics line (and per compiled chunk)")
+    eval_every: int = _opt(100, "steps between test-batch evaluations (multiple of log_every)")
+    eval_batch: int = _opt(256, "sequences in the fixed test batch")
+    checkpoint_every: int = _opt(1000, "steps between checkpoints (multiple of log_every)")
+    reproject_every: int = _opt(0, "polar re-projection of a unitary W onto U(N) every K steps (0: never)")
+    out: str | None = _opt(None, "run folder (default runs/TASK-MODEL-nN-TT-sSEED)", type=str)
+    resume: bool = _opt(False, "continue the run in --out from its last checkpoint")
+    progress: bool = _opt(True, "show a progress bar")
+
+    def run_dir(self) -> Path:
+        return Path(self.out or f"runs/{self.task}-{self.model}-n{self.n}-T{self.T}-s{self.seed}")
+
+    def identity(self) -> dict[str, Any]:
+        """The keys that define the run (what ``config.toml`` holds): all but run control."""
+        return {k: v for k, v in dataclasses.asdict(self).items() if k not in RUN_CONTROL}
+
+
+RUN_CONTROL = ("out", "resume", "progress")
+#: Keys a resumed run may change without becoming a different run.
+RESUMABLE_CHANGES = ("steps",)
+
+FIELDS = {f.name: f for f in dataclasses.fields(TrainConfig)}
+
+
+def field_type(name: str) -> type:
+    f = FIELDS[name]
+    return f.metadata.get("type") or type(f.default)
+
+
+def _coerce(name: str, value: Any) -> Any:
+    if name not in FIELDS:
+        raise UsageError(f"unknown config key {name!r}")
+    if value is None:
+        return None
+    kind = field_type(name)
+    if name == "alpha":
+        return str(value)
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise UsageError(f"config key {name} must be true or false, got {value!r}")
+        return value
+    if kind is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise UsageError(f"config key {name} must be an integer, got {value!r}")
+        return value
+    if kind is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise UsageError(f"config key {name} must be a number, got {value!r}")
+        return float(value)
+    if not isinstance(value, str):
+        raise UsageError(f"config key {name} must be a string, got {value!r}")
+    return value
+
+
+def load_toml(path: str | Path) -> dict[str, Any]:
+    """The keys of a TOML config file (dashes in keys read as underscores)."""
+    try:
+        with open(path, "rb") as fh:
+            raw = tomllib.load(fh)
+    except FileNotFoundError:
+        raise UsageError(f"config file {str(path)!r} not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"config file {str(path)!r}: {exc}") from None
+    return {k.replace("-", "_"): _coerce(k.replace("-", "_"), v) for k, v in raw.items()}
+
+
+def resolve(file_values: dict[str, Any], flag_values: dict[str, Any]) -> TrainConfig:
+    """Defaults, then the file, then the flags that were given (not None); validated."""
+    values = {**file_values, **{k: _coerce(k, v) for k, v in flag_values.items() if v is not None}}
+    cfg = TrainConfig(**values)
+    validate(cfg)
+    return cfg
+
+
+def validate(cfg: TrainConfig) -> None:
+    """Size and schedule checks (names are checked by the registries when building)."""
+    for name, low in (("n", 1), ("T", 1), ("steps", 1), ("batch", 1), ("seeds", 1), ("log_every", 1),
+                      ("eval_every", 1), ("eval_batch", 1), ("checkpoint_every", 1), ("reproject_every", 0)):
+        value = getattr(cfg, name)
+        if value < low:
+            raise UsageError(f"{name} must be >= {low}, got {value}")
+    for name in ("eval_every", "checkpoint_every", "reproject_every"):
+        if getattr(cfg, name) % cfg.log_every:
+            raise UsageError(f"{name} ({getattr(cfg, name)}) must be a multiple of log_every ({cfg.log_every})")
+    for name in ("lr", "clip", "momentum", "decay"):
+        if not math.isfinite(getattr(cfg, name)) or getattr(cfg, name) < 0:
+            raise UsageError(f"{name} must be a finite number >= 0, got {getattr(cfg, name)}")
+    if cfg.unitary_lr is not None and (not math.isfinite(cfg.unitary_lr) or cfg.unitary_lr < 0):
+        raise UsageError(f"unitary_lr must be a finite number >= 0, got {cfg.unitary_lr}")
+
+
+def alpha_value(alpha: str) -> str | float:
+    """``alpha`` as the initialisers take it: a reading's name, or a number."""
+    try:
+        return float(alpha)
+    except ValueError:
+        return alpha
+
+
+def to_toml(values: dict[str, Any]) -> str:
+    """Flat TOML for scalar values; None values are left out (TOML has no null)."""
+    lines = []
+    for key, value in values.items():
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            text = "true" if value else "false"
+        elif isinstance(value, (int, float)):
+            text = repr(value)
+        else:
+            text = json.dumps(value)  # a JSON string is a valid TOML basic string
+        lines.append(f"{key} = {text}")
+    return "\n".join(lines) + "\n"
+
+
+def from_saved(path: Path) -> dict[str, Any]:
+    """A saved ``config.toml`` as a full identity dict (missing keys: defaults)."""
+    saved = load_toml(path)
+    return TrainConfig(**saved).identity()

@@ -1,0 +1,359 @@
+"""The training step, the compiled training chunk, and a run with checkpoints and metrics.
+
+Building blocks (importable, e.g. by benchmarks)::
+
+    exp = build(TrainConfig(task="copy", model="full-urnn", n=128, T=100))
+    state = init_state(exp, jax.random.key(0))
+    step = make_train_step(exp.cell, exp.task, exp.tx, exp.labels)  # jitted, donates state
+    x, y = exp.task.sample(jax.random.key(1), 20)
+    state, metrics = step(state, x, y)
+
+- :func:`make_train_step` ``(cell, task, tx, labels) -> step(state, x, y) -> (state, metrics)``
+  one jitted step (forward ``lax.scan`` over time, backward, optimiser update). Inputs
+  are time-first, ``x (L, B, n_in)``; ``metrics`` holds ``loss``, ``grad_norm``,
+  ``finite`` and the task's metrics. A non-finite loss or gradient leaves the state as it
+  was (``finite`` is False).
+- :func:`make_train_chunk` ``length`` steps in one compiled ``lax.scan``, data generated
+  inside from ``fold_in(data_key, step)``, so a step's batch depends only on its number
+  (which is what makes resumed runs identical to uninterrupted ones).
+- :func:`run` the whole experiment of a :class:`TrainConfig`: ``seeds`` independent runs
+  vmapped in one program, ``metrics.jsonl``, atomic checkpoints, resume, NaN guard.
+
+Run folder: ``config.toml`` (resolved config), ``metrics.jsonl`` (one line per seed per
+``log_every`` steps), ``checkpoint.pkl`` (latest, written to a temporary file and renamed),
+``summary.json`` (final metrics, parameter count, wall time).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import pickle
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from rnnlab.analysis.unitary import polar_project, unitarity_error
+from rnnlab.errors import UsageError
+from rnnlab.training import cells, config as config_mod, optim, tasks
+from rnnlab.training.config import TrainConfig
+
+CHECKPOINT = "checkpoint.pkl"
+METRICS = "metrics.jsonl"
+CONFIG = "config.toml"
+SUMMARY = "summary.json"
+CHECKPOINT_VERSION = 1
+#: Seed of the test batch: the same for every seed and model, so test metrics compare.
+TEST_SEED = 2**31 - 1
+
+
+class TrainState(NamedTuple):
+    params: dict[str, jax.Array]
+    opt_state: optax.OptState
+    step: jax.Array  # int32 scalar: steps taken
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """What a config builds: the cell, the task, the optimiser and the leaf labels."""
+
+    config: TrainConfig
+    cell: cells.Cell
+    task: tasks.Task
+    labels: dict[str, str]
+    tx: optax.GradientTransformation
+
+    @property
+    def has_unitary_leaf(self) -> bool:
+        return cells.UNITARY in self.labels.values()
+
+
+def build(cfg: TrainConfig) -> Experiment:
+    """Cell, task and optimiser of ``cfg``; raises :class:`UsageError` for bad names or pairs."""
+    task = tasks.make(cfg.task, cfg.T, cfg.n, target=cfg.target, target_seed=cfg.target_seed)
+    cell = cells.make(
+        cfg.model, cfg.n, task.n_in, task.n_out, init=cfg.init, init_scale=cfg.init_scale,
+        alpha=config_mod.alpha_value(cfg.alpha), structure_seed=cfg.structure_seed,
+    )
+    task.check_model(cell)
+    shapes = jax.eval_shape(cell.init, jax.random.key(0))
+    labels = task.labels(cell, shapes)
+    if cfg.reproject_every and cells.UNITARY not in labels.values():
+        raise UsageError(f"reproject_every applies to models with a unitary W (full-urnn), not {cfg.model}")
+    euclid = optim.euclidean(cfg.optimiser, cfg.lr, cfg.clip, cfg.momentum, cfg.decay)
+    unitary_lr = cfg.lr if cfg.unitary_lr is None else cfg.unitary_lr
+    tx = optim.combined(labels, euclid, optim.cayley_unitary(unitary_lr, cfg.rms_normalise, cfg.decay))
+    return Experiment(cfg, cell, task, labels, tx)
+
+
+def num_params(exp: Experiment) -> int:
+    """Trainable real degrees of freedom (frozen leaves excluded; see :mod:`cells`)."""
+    shapes = jax.eval_shape(exp.cell.init, jax.random.key(0))
+    trainable = {k: v for k, v in shapes.items() if exp.labels[k] != cells.FROZEN}
+    return exp.cell.num_params(trainable)
+
+
+def init_state(exp: Experiment, key: jax.Array) -> TrainState:
+    params = exp.task.prepare(exp.cell, exp.cell.init(key))
+    return TrainState(params, exp.tx.init(params), jnp.zeros((), jnp.int32))
+
+
+def _step_fn(cell: cells.Cell, task: tasks.Task, tx: optax.GradientTransformation, labels: dict[str, str]):
+    def loss_fn(params, x, y):
+        pred = cell.apply(params, x, task.all_steps)
+        return task.loss(pred, y), pred
+
+    def step(state: TrainState, x: jax.Array, y: jax.Array):
+        (loss, pred), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params, x, y)
+        grad_norm = optax.global_norm({k: g for k, g in grads.items() if labels[k] != cells.FROZEN})
+        updates, opt_state = tx.update(grads, state.opt_state, state.params)
+        new = TrainState(optax.apply_updates(state.params, updates), opt_state, state.step + 1)
+        finite = jnp.isfinite(loss) & jnp.isfinite(grad_norm)
+        # A bad step must not poison the state: keep the old one and report it.
+        new = jax.tree.map(lambda a, b: jnp.where(finite, a, b), new, state)
+        metrics = {"loss": loss, "grad_norm": grad_norm, "finite": finite, **task.metrics(pred, y)}
+        return new, metrics
+
+    return step
+
+
+def make_train_step(cell: cells.Cell, task: tasks.Task, tx: optax.GradientTransformation,
+                    labels: dict[str, str]):
+    """One jitted training step ``(state, x (L, B, n_in), y) -> (state, metrics)``; ``state`` is donated."""
+    return jax.jit(_step_fn(cell, task, tx, labels), donate_argnums=0)
+
+
+def make_train_chunk(cell: cells.Cell, task: tasks.Task, tx: optax.GradientTransformation,
+                     labels: dict[str, str], batch: int, length: int):
+    """``(state, data_key) -> (state, metrics)``: ``length`` steps in one ``lax.scan``, not jitted
+    (jit it, or vmap it over seeds first). ``metrics`` leaves have a leading ``(length,)`` axis."""
+    step = _step_fn(cell, task, tx, labels)
+
+    def chunk(state: TrainState, data_key: jax.Array):
+        def body(s, _):
+            x, y = task.sample(jax.random.fold_in(data_key, s.step), batch)
+            return step(s, x, y)
+
+        return jax.lax.scan(body, state, None, length=length)
+
+    return chunk
+
+
+def make_eval(cell: cells.Cell, task: tasks.Task, batch: int):
+    """``params -> metrics`` on the fixed test batch (seed :data:`TEST_SEED`), not jitted."""
+
+    def evaluate(params):
+        x, y = task.sample(jax.random.key(TEST_SEED), batch)
+        return task.metrics(cell.apply(params, x, task.all_steps), y)
+
+    return evaluate
+
+
+def _over_seeds(fn, k: int):
+    """``fn`` mapped over a leading seed axis; for one seed, squeezed (no batched matmuls)."""
+    if k > 1:
+        return jax.vmap(fn)
+
+    def single(*args):
+        out = fn(*jax.tree.map(lambda a: a[0], args))
+        return jax.tree.map(lambda a: a[None], out)
+
+    return single
+
+
+def seed_keys(cfg: TrainConfig) -> tuple[jax.Array, jax.Array]:
+    """``(init_keys, data_keys)``, each ``(seeds,)``: run ``k`` uses ``key(seed + k)``."""
+    roots = [jax.random.split(jax.random.key(cfg.seed + k)) for k in range(cfg.seeds)]
+    return jnp.stack([r[0] for r in roots]), jnp.stack([r[1] for r in roots])
+
+
+# ---------------------------------------------------------------- run folder
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def save_checkpoint(path: Path, state: TrainState, step: int, elapsed: float) -> None:
+    leaves = [np.asarray(x) for x in jax.tree.leaves(state)]
+    blob = {"version": CHECKPOINT_VERSION, "step": step, "elapsed": elapsed, "leaves": leaves}
+    _atomic_write(path, pickle.dumps(blob, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def load_checkpoint(path: Path, like: TrainState) -> tuple[TrainState, int, float]:
+    """The state saved in ``path``, shaped like ``like`` (a fresh state of the same run)."""
+    with open(path, "rb") as fh:
+        blob = pickle.load(fh)
+    leaves, treedef = jax.tree.flatten(like)
+    saved = blob["leaves"]
+    if blob.get("version") != CHECKPOINT_VERSION or len(saved) != len(leaves) or any(
+        s.shape != np.shape(x) or s.dtype != x.dtype for s, x in zip(saved, leaves)
+    ):
+        raise UsageError(f"checkpoint {path} does not match this run's model")
+    return jax.tree.unflatten(treedef, [jnp.asarray(s) for s in saved]), int(blob["step"]), float(blob["elapsed"])
+
+
+def _read_metrics(path: Path, up_to: int) -> list[str]:
+    """Lines of ``metrics.jsonl`` with ``step <= up_to`` (a torn last line is dropped)."""
+    if not path.exists():
+        return []
+    kept = []
+    for line in path.read_text().splitlines():
+        try:
+            if json.loads(line)["step"] <= up_to:
+                kept.append(line)
+        except (json.JSONDecodeError, KeyError, TypeError):
+            continue
+    return kept
+
+
+def _prepare_folder(cfg: TrainConfig) -> Path:
+    """Create or check the run folder; refuse to mix two different runs in one."""
+    out = cfg.run_dir()
+    saved = out / CONFIG
+    if saved.exists():
+        previous = config_mod.from_saved(saved)
+        current = cfg.identity()
+        differs = [k for k in current if k not in config_mod.RESUMABLE_CHANGES and previous.get(k) != current[k]]
+        if differs:
+            raise UsageError(f"{out} holds a different run (differs in {', '.join(differs)}); choose another --out")
+        if not cfg.resume:
+            raise UsageError(f"{out} already holds this run; pass --resume to continue it or choose another --out")
+    elif out.exists() and any(out.iterdir()):
+        raise UsageError(f"{out} exists and is not a run folder; choose another --out")
+    out.mkdir(parents=True, exist_ok=True)
+    _atomic_write(saved, config_mod.to_toml(cfg.identity()).encode())
+    return out
+
+
+def _json_value(x: Any) -> Any:
+    x = np.asarray(x)
+    if x.dtype == bool:
+        return bool(x)
+    value = float(x)
+    return value if math.isfinite(value) else None
+
+
+# ---------------------------------------------------------------- the run
+
+
+def run(cfg: TrainConfig, log=print) -> int:
+    """Train ``cfg`` in its run folder; returns 0, or 1 if stopped by a non-finite value."""
+    exp = build(cfg)
+    out = _prepare_folder(cfg)
+    k = cfg.seeds
+    init_keys, data_keys = seed_keys(cfg)
+    fresh = jax.jit(jax.vmap(lambda key: init_state(exp, key)))(init_keys)
+
+    ckpt_path, metrics_path = out / CHECKPOINT, out / METRICS
+    step, elapsed_before = 0, 0.0
+    if cfg.resume and ckpt_path.exists():
+        state, step, elapsed_before = load_checkpoint(ckpt_path, fresh)
+        lines = _read_metrics(metrics_path, step)
+        _atomic_write(metrics_path, "".join(line + "\n" for line in lines).encode())
+        log(f"resuming {out} from step {step}")
+    else:
+        state = fresh
+        _atomic_write(metrics_path, b"")
+        save_checkpoint(ckpt_path, state, 0, 0.0)
+
+    count = num_params(exp)
+    log(f"{cfg.model} on {cfg.task} (T={cfg.T}, n={cfg.n}): {count} parameters, {k} seed(s), run folder {out}")
+    if exp.task.baseline is not None:
+        log(f"baseline loss (input-blind guess): {exp.task.baseline:.6g}")
+
+    chunks: dict[int, Any] = {}
+
+    def chunk_fn(length):
+        if length not in chunks:
+            fn = make_train_chunk(exp.cell, exp.task, exp.tx, exp.labels, cfg.batch, length)
+            chunks[length] = jax.jit(_over_seeds(fn, k), donate_argnums=0)
+        return chunks[length]
+
+    evaluate = jax.jit(_over_seeds(make_eval(exp.cell, exp.task, cfg.eval_batch), k))
+    unitarity = jax.jit(_over_seeds(lambda p: unitarity_error(exp.cell.recurrent_matrix(p)), k))
+    unitary_keys = [name for name, label in exp.labels.items() if label == cells.UNITARY]
+    reproject = jax.jit(
+        _over_seeds(lambda p: p | {name: polar_project(p[name]) for name in unitary_keys}, k)
+    )
+
+    from tqdm import tqdm
+
+    bar = tqdm(total=cfg.steps, initial=min(step, cfg.steps), disable=not cfg.progress, file=sys.stderr,
+               dynamic_ncols=True)
+    start = time.perf_counter()
+    last_lines: list[dict] = []
+    status = 0
+    with open(metrics_path, "a") as metrics_file:
+        while step < cfg.steps:
+            length = min(cfg.log_every - step % cfg.log_every, cfg.steps - step)
+            state, ms = chunk_fn(length)(state, data_keys)
+            ms = jax.device_get(ms)
+            bad = ~ms["finite"]  # (seeds, length)
+            if bad.any():
+                s, j = np.argwhere(bad)[0]
+                bar.close()
+                print(
+                    f"rnnlab train: non-finite loss or gradient at step {step + j + 1} (seed {cfg.seed + s}); "
+                    f"stopped. The last good checkpoint is {ckpt_path} "
+                    f"(step {load_checkpoint_step(ckpt_path)}).",
+                    file=sys.stderr,
+                )
+                status = 1
+                break
+            step += length
+            if cfg.reproject_every and step % cfg.reproject_every == 0:
+                state = state._replace(params=reproject(state.params))
+            extra = {}
+            if exp.cell.is_unitary():
+                extra["unitarity_error"] = unitarity(state.params)
+            if step % cfg.eval_every == 0 or step == cfg.steps:
+                extra.update({f"test_{name}": v for name, v in evaluate(state.params).items()})
+            extra = jax.device_get(extra)
+            wall = elapsed_before + time.perf_counter() - start
+            last_lines = []
+            for s in range(k):
+                line = {"step": step, "seed": cfg.seed + s}
+                line.update({name: _json_value(v[s, -1]) for name, v in ms.items() if name != "finite"})
+                line.update({name: _json_value(v[s]) for name, v in extra.items()})
+                line["wall_time"] = round(wall, 3)
+                last_lines.append(line)
+                metrics_file.write(json.dumps(line) + "\n")
+            metrics_file.flush()
+            bar.update(length)
+            bar.set_postfix(loss=f"{float(np.mean(ms['loss'][:, -1])):.4g}")
+            if step % cfg.checkpoint_every == 0 or step == cfg.steps:
+                save_checkpoint(ckpt_path, state, step, wall)
+    bar.close()
+    if status:
+        return status
+    wall = elapsed_before + time.perf_counter() - start
+    summary = {"num_params": count, "steps": step, "wall_time": round(wall, 3), "baseline": exp.task.baseline,
+               "final": last_lines}
+    _atomic_write(out / SUMMARY, (json.dumps(summary, indent=1) + "\n").encode())
+    for line in last_lines:
+        shown = ", ".join(f"{key}={value:.6g}" if isinstance(value, float) else f"{key}={value}"
+                          for key, value in line.items())
+        log(shown)
+    log(f"done in {wall:.1f} s; metrics in {metrics_path}")
+    return 0
+
+
+def load_checkpoint_step(path: Path) -> int | None:
+    if not path.exists():
+        return None
+    with open(path, "rb") as fh:
+        return int(pickle.load(fh)["step"])

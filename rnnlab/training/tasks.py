@@ -1,0 +1,239 @@
+"""Synthetic sequence tasks, generated in JAX from a key (deterministic, jit-friendly).
+
+``make(name, T, n, **options)`` builds a :class:`Task`; ``task.sample(key, batch)`` returns
+inputs ``x (L, batch, n_in)`` (time first, as the cells scan over it) and targets ``y``.
+
+=============  ========================================================================
+name           task
+=============  ========================================================================
+addition       L = T, inputs [value ~ U[0,1], marker]; one marker in each half;
+               target = sum of the two marked values at the last step; MSE.
+               Baseline (predict 1): Var = 1/6 ~ 0.167.
+multiplication same inputs, target = their product; baseline (predict 1/4): 7/144.
+copy           L = T + 20: 10 symbols from {1..8}, T - 1 blanks (0), the marker 9,
+               10 blanks; output: blanks, then the 10 symbols in the last 10 steps.
+               One-hot inputs (10), 9 output classes; cross-entropy averaged over all
+               L steps; baseline 10 log(8) / (T + 20) (blanks known, symbols guessed).
+system-id      a target uRNN with a random unitary W (``target="full"``: Haar;
+               ``"restricted"``: the Arjovsky product at a random point, seeded by
+               ``target_seed``), V = U = I, h0 = 0, hidden bias -0.1; inputs unit-variance
+               circular complex Gaussian as [Re x, Im x]; outputs [Re h_t, Im h_t] at
+               every step; MSE. Only the learner's W is trained (uRNN models only).
+=============  ========================================================================
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import jax
+import jax.numpy as jnp
+
+from rnnlab.errors import UsageError
+from rnnlab.training import cells as cells_mod
+
+COPY_SYMBOLS = 8
+COPY_LENGTH = 10
+SYSTEM_ID_BIAS = -0.1
+
+
+@dataclass(frozen=True)
+class Task:
+    """Shared interface; ``T`` is the task's length option, ``length`` the sequence length."""
+
+    T: int
+
+    name = ""
+    description = ""
+    n_in = 0
+    n_out = 0
+    #: Whether the model emits an output at every step (else only at the last).
+    all_steps = False
+
+    @property
+    def length(self) -> int:
+        return self.T
+
+    @property
+    def baseline(self) -> float | None:
+        """The loss of the best input-blind guess, for comparison (None if not defined)."""
+        return None
+
+    def sample(self, key: jax.Array, batch: int) -> tuple[jax.Array, jax.Array]:
+        raise NotImplementedError
+
+    def loss(self, pred: jax.Array, y: jax.Array) -> jax.Array:
+        return jnp.mean((pred - y) ** 2)
+
+    def metrics(self, pred: jax.Array, y: jax.Array) -> dict[str, jax.Array]:
+        """Scalar metrics of one batch (the loss included, under its task's name)."""
+        return {"mse": self.loss(pred, y)}
+
+    def check_model(self, cell: cells_mod.Cell) -> None:
+        """Raise :class:`UsageError` if the task cannot train this cell."""
+
+    def prepare(self, cell: cells_mod.Cell, params: dict) -> dict:
+        """Parameters the task fixes before training (identity by default)."""
+        return params
+
+    def labels(self, cell: cells_mod.Cell, params: dict) -> dict[str, str]:
+        return cell.labels(params)
+
+
+@dataclass(frozen=True)
+class _MarkedPair(Task):
+    """Addition / multiplication: two marked values, one in each half of the sequence."""
+
+    n_in = 2
+    n_out = 1
+
+    def combine(self, a, b):
+        raise NotImplementedError
+
+    def sample(self, key, batch):
+        kv, k1, k2 = jax.random.split(key, 3)
+        values = jax.random.uniform(kv, (self.T, batch))
+        half = self.T // 2
+        p1 = jax.random.randint(k1, (batch,), 0, half)
+        p2 = jax.random.randint(k2, (batch,), half, self.T)
+        t = jnp.arange(self.T)[:, None]
+        markers = ((t == p1) | (t == p2)).astype(values.dtype)
+        cols = jnp.arange(batch)
+        y = self.combine(values[p1, cols], values[p2, cols])[:, None]
+        return jnp.stack([values, markers], axis=-1), y
+
+
+@dataclass(frozen=True)
+class Addition(_MarkedPair):
+    name = "addition"
+    description = "sum of two marked values in [0, 1] (np-RNN paper); MSE, baseline 1/6"
+
+    @property
+    def baseline(self):
+        return 1.0 / 6.0  # Var(U1 + U2), the MSE of predicting the mean 1
+
+    def combine(self, a, b):
+        return a + b
+
+
+@dataclass(frozen=True)
+class Multiplication(_MarkedPair):
+    name = "multiplication"
+    description = "product of two marked values in [0, 1]; MSE, baseline 7/144"
+
+    @property
+    def baseline(self):
+        return 7.0 / 144.0  # Var(U1 U2) = E[U^2]^2 - E[U]^4 = 1/9 - 1/16
+
+    def combine(self, a, b):
+        return a * b
+
+
+@dataclass(frozen=True)
+class Copy(Task):
+    name = "copy"
+    description = "recall 10 symbols after a delay T (uRNN papers); cross-entropy, baseline 10 log 8 / (T + 20)"
+    n_in = COPY_SYMBOLS + 2  # blank 0, symbols 1..8, marker 9
+    n_out = COPY_SYMBOLS + 1  # blank, symbols
+    all_steps = True
+
+    @property
+    def length(self):
+        return self.T + 2 * COPY_LENGTH
+
+    @property
+    def baseline(self):
+        return COPY_LENGTH * math.log(COPY_SYMBOLS) / self.length
+
+    def sample(self, key, batch):
+        symbols = jax.random.randint(key, (COPY_LENGTH, batch), 1, COPY_SYMBOLS + 1)
+        blanks = jnp.zeros((self.T - 1, batch), symbols.dtype)
+        marker = jnp.full((1, batch), COPY_SYMBOLS + 1, symbols.dtype)
+        tail = jnp.zeros((COPY_LENGTH, batch), symbols.dtype)
+        tokens = jnp.concatenate([symbols, blanks, marker, tail])
+        targets = jnp.concatenate([jnp.zeros((self.T + COPY_LENGTH, batch), symbols.dtype), symbols])
+        return jax.nn.one_hot(tokens, self.n_in), targets
+
+    def loss(self, pred, y):
+        logp = jax.nn.log_softmax(pred, axis=-1)
+        return -jnp.mean(jnp.take_along_axis(logp, y[..., None], axis=-1))
+
+    def metrics(self, pred, y):
+        xent = self.loss(pred, y)
+        recalled = jnp.argmax(pred[-COPY_LENGTH:], axis=-1) == y[-COPY_LENGTH:]
+        return {"xent": xent, "xent_over_baseline": xent / self.baseline, "accuracy": jnp.mean(recalled)}
+
+
+@dataclass(frozen=True)
+class SystemID(Task):
+    """System identification of a uRNN with ``n`` hidden units (see the module table)."""
+
+    n: int = 16
+    target: str = "full"
+    target_seed: int = 0
+
+    name = "system-id"
+    description = "fit the W of a random target uRNN (option target: full or restricted); MSE"
+    all_steps = True
+
+    @property
+    def n_in(self):  # type: ignore[override]
+        return 2 * self.n
+
+    @property
+    def n_out(self):  # type: ignore[override]
+        return 2 * self.n
+
+    def target_model(self) -> tuple[cells_mod.UnitaryRNN, dict]:
+        """The target cell and its parameters (a pure function of ``target_seed``)."""
+        cell = cells_mod.UnitaryRNN(self.n, self.n_in, self.n_out, capacity=self.target)
+        # The third key of the split, so a learner started from key(seed) never starts at the target.
+        params = self.prepare(cell, cell.init(jax.random.split(jax.random.key(self.target_seed), 3)[2]))
+        return cell, params
+
+    def sample(self, key, batch):
+        # Circular complex Gaussian of unit variance: Re and Im each N(0, 1/2).
+        x = jax.random.normal(key, (self.T, batch, self.n_in)) * math.sqrt(0.5)
+        cell, params = self.target_model()
+        return x, cell.apply(params, x, all_steps=True)
+
+    def check_model(self, cell):
+        if not isinstance(cell, cells_mod.UnitaryRNN):
+            raise UsageError("system-id trains only the W of a uRNN: use restricted-urnn or full-urnn")
+
+    def prepare(self, cell, params):
+        dtype = params["b"].dtype
+        # Two separate arrays: a train step donates its state, and one buffer cannot be donated twice.
+        return params | {
+            "V": jnp.eye(2 * self.n, dtype=dtype),
+            "W_out": jnp.eye(2 * self.n, dtype=dtype),
+            "b": jnp.full((self.n,), SYSTEM_ID_BIAS, dtype),
+            "b_out": jnp.zeros((2 * self.n,), dtype),
+        }
+
+    def labels(self, cell, params):
+        labels = cell.labels(params)
+        return {k: (v if k == cell.recurrent_leaf else cells_mod.FROZEN) for k, v in labels.items()}
+
+
+REGISTRY: dict[str, type[Task]] = {t.name: t for t in (Addition, Multiplication, Copy, SystemID)}
+MIN_T = {"addition": 2, "multiplication": 2, "copy": 1, "system-id": 1}
+SYSTEM_ID_TARGETS = ("full", "restricted")
+
+
+def names() -> list[str]:
+    return list(REGISTRY)
+
+
+def make(name: str, T: int, n: int, *, target: str = "full", target_seed: int = 0) -> Task:
+    """The task ``name`` with length option ``T``; ``n``, ``target`` and ``target_seed`` are for system-id."""
+    if name not in REGISTRY:
+        raise UsageError(f"unknown task {name!r}; choose from {', '.join(REGISTRY)}")
+    if isinstance(T, bool) or not isinstance(T, int) or T < MIN_T[name]:
+        raise UsageError(f"T must be an integer >= {MIN_T[name]} for {name}, got {T!r}")
+    if name == "system-id":
+        if target not in SYSTEM_ID_TARGETS:
+            raise UsageError(f"unknown system-id target {target!r}; choose from {', '.join(SYSTEM_ID_TARGETS)}")
+        return SystemID(T, n, target, target_seed)
+    return REGISTRY[name](T)
