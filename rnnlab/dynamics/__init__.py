@@ -3,6 +3,10 @@
 - :mod:`rnnlab.dynamics.initializers` the registry of recurrent initialisers
   (``identity``, ``scaled-identity``, ``np``, ``orthogonal``, ``gaussian``) and the
   paper's input / output weight inits.
+- :mod:`rnnlab.dynamics.relu_map` the map ``h -> relu(W h + b)``, the paper's four 2-unit
+  cases, simulation of where trajectories end.
+- :mod:`rnnlab.dynamics.fixed_points` exact fixed sets of that map, with dimension and
+  stability.
 
 Names are re-exported lazily (PEP 562): ``import rnnlab.dynamics`` costs nothing, so the
 CLI's ``--help`` stays instant and the training code pays only for what it uses.
@@ -19,6 +23,16 @@ _EXPORTS = {
     "input_alpha": "rnnlab.dynamics.initializers",
     "input_weights": "rnnlab.dynamics.initializers",
     "output_weights": "rnnlab.dynamics.initializers",
+    "CASES": "rnnlab.dynamics.relu_map",
+    "Outcomes": "rnnlab.dynamics.relu_map",
+    "check_weights": "rnnlab.dynamics.relu_map",
+    "relu_step": "rnnlab.dynamics.relu_map",
+    "simulate_outcomes": "rnnlab.dynamics.relu_map",
+    "trajectories": "rnnlab.dynamics.relu_map",
+    "two_unit_weights": "rnnlab.dynamics.relu_map",
+    "FixedSet": "rnnlab.dynamics.fixed_points",
+    "fixed_points": "rnnlab.dynamics.fixed_points",
+    "visited_supports": "rnnlab.dynamics.fixed_points",
 }
 
 __all__ = sorted(_EXPORTS)
