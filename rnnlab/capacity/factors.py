@@ -9,7 +9,7 @@ A parameterization is a product ``W = F_1 F_2 ... F_k`` of factors. Each factor 
 - ``sample(key)``: a random parameter point (the paper's initialisation where it has one);
 - ``exact(field, point)``: the factor and its partial derivatives in exact arithmetic at a
   rational point (see :mod:`rnnlab.capacity.exact`);
-- ``invariances()`` and ``phase_direction()``: parameter directions that are known not to
+- ``invariance_directions(theta)`` and ``phase_direction()``: parameter directions that are known not to
   move ``W``, used to *explain* a rank deficit (see :mod:`rnnlab.capacity.jacobian`).
 """
 

@@ -1,0 +1,226 @@
+"""``rnnlab capacity``: measure (or fit) how much of U(N) each parameterization reaches."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+
+from rnnlab.errors import UsageError
+
+
+def parse_sizes(text: str) -> list[int]:
+    """``"8"``, ``"2:16"`` (inclusive), ``"2:16:2"`` or ``"4,8,16"`` -> sorted sizes >= 1."""
+    sizes: set[int] = set()
+    for part in text.split(","):
+        fields = part.strip().split(":")
+        try:
+            nums = [int(f) for f in fields]
+        except ValueError:
+            raise UsageError(f"--n: cannot read {part!r}; use N, A:B, A:B:STEP or a comma list") from None
+        if len(nums) == 1:
+            sizes.add(nums[0])
+        elif len(nums) in (2, 3):
+            step = nums[2] if len(nums) == 3 else 1
+            if step < 1 or nums[1] < nums[0]:
+                raise UsageError(f"--n: malformed range {part!r} (need A <= B and STEP >= 1)")
+            sizes.update(range(nums[0], nums[1] + 1, step))
+        else:
+            raise UsageError(f"--n: malformed range {part!r}")
+    bad = sorted(s for s in sizes if s < 1)
+    if bad:
+        raise UsageError(f"--n: sizes must be >= 1, got {bad[0]}")
+    return sorted(sizes)
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "capacity",
+        help="Jacobian rank of each unitary parameterization vs dim U(N) = N^2",
+        description="Measure the Jacobian rank of theta -> W(theta) at random points (float64, "
+        "jax.jacfwd) and compare it with dim U(N) = N^2; explain any deficit from the null "
+        "space. 'rnnlab capacity fit' instead fits Haar-random targets and reports the residual.",
+    )
+    p.add_argument("action", nargs="?", choices=["rank", "fit"], default="rank",
+                   help="rank (default): Jacobian rank; fit: fit a Haar-random target unitary")
+    p.add_argument("--n", default="8", help="size(s): N, A:B (inclusive), A:B:STEP or a comma list (default 8)")
+    p.add_argument("--param", action="append", metavar="NAME",
+                   help="parameterization (repeatable; default: all registered)")
+    p.add_argument("--layers", type=int, help="layers for restricted-stack/givens/householder")
+    p.add_argument("--seeds", type=int, default=3, help="random points per size (rank) or the target seed count (fit)")
+    p.add_argument("--exact", action="store_true",
+                   help="also compute the exact rank at a rational point with sympy (small N: minutes beyond N=6)")
+    p.add_argument("--starts", type=int, default=4, help="fit: random starts per target (default 4)")
+    p.add_argument("--steps", type=int, default=2000, help="fit: Adam steps (default 2000)")
+    p.add_argument("--json", action="store_true", help="print a JSON list of records on stdout, nothing else")
+    p.add_argument("--plot", type=Path, metavar="FILE", help="draw rank (or residual) vs N to FILE (.png/.pdf); "
+                   "the data goes to FILE with suffix .json first")
+    p.set_defaults(func=run)
+
+
+def _selected(args) -> list[str]:
+    from rnnlab.capacity.parameterizations import get, names, takes_layers
+
+    chosen = args.param or names()
+    for name in chosen:
+        get(name)
+    if args.layers is not None:
+        if args.layers < 1:
+            raise UsageError(f"--layers must be >= 1, got {args.layers}")
+        if args.param and not any(takes_layers(n) for n in chosen):
+            raise UsageError(f"--layers applies to {', '.join(n for n in names() if takes_layers(n))}")
+    return chosen
+
+
+def run(args) -> int:
+    sizes = parse_sizes(args.n)
+    chosen = _selected(args)
+    if args.seeds < 1:
+        raise UsageError("--seeds must be >= 1")
+    if args.plot is not None and args.plot.suffix.lower() not in (".png", ".pdf", ".svg"):
+        raise UsageError(f"--plot: unsupported extension {args.plot.suffix!r}; use .png, .pdf or .svg")
+    return _run_fit(args, sizes, chosen) if args.action == "fit" else _run_rank(args, sizes, chosen)
+
+
+def _jobs(args, sizes, chosen):
+    from rnnlab.capacity.parameterizations import get
+
+    return [get(name)(n, layers=args.layers) for name in chosen for n in sizes]
+
+
+def _run_rank(args, sizes, chosen) -> int:
+    from tqdm import tqdm
+
+    from rnnlab.capacity.jacobian import check_fits, measure
+
+    jobs = _jobs(args, sizes, chosen)
+    for p in jobs:  # refuse before spending minutes on the sizes that do fit
+        check_fits(p)
+    records = []
+    for p in tqdm(jobs, desc="capacity", unit="map", disable=None, file=sys.stderr):
+        rec = measure(p, seeds=tuple(range(args.seeds))).as_record()
+        if args.exact:
+            from rnnlab.capacity.exact import exact_rank
+
+            rec["exact_rank"] = exact_rank(p).rank
+        records.append(rec)
+    _emit(args, records, _rank_table, _plot_rank)
+    return 0
+
+
+def _run_fit(args, sizes, chosen) -> int:
+    from tqdm import tqdm
+
+    from rnnlab.capacity.fit import fit_target
+
+    if args.starts < 1 or args.steps < 1:
+        raise UsageError("--starts and --steps must be >= 1")
+    records = []
+    jobs = _jobs(args, sizes, chosen)
+    for p in tqdm(jobs, desc="fit", unit="map", disable=None, file=sys.stderr):
+        rank = None
+        fits = [fit_target(p, seed=s, starts=args.starts, steps=args.steps) for s in range(args.seeds)]
+        rec = fits[0].as_record()
+        rec["seeds"] = list(range(args.seeds))
+        rec["best_residual"] = max(f.best_residual for f in fits)  # worst target's best fit
+        rec["residuals"] = [f.best_residual for f in fits]
+        rec["manifold_dim"] = p.n * p.n
+        rec["rank"] = rank
+        records.append(rec)
+    _emit(args, records, _fit_table, _plot_fit)
+    return 0
+
+
+def _emit(args, records, table, plot) -> None:
+    if args.plot is not None:
+        data = args.plot.with_suffix(".json")
+        data.parent.mkdir(parents=True, exist_ok=True)
+        data.write_text(json.dumps({"command": sys.argv, "records": records}, indent=2))
+        plot(records, args.plot)
+    if args.json:
+        print(json.dumps(records))
+    else:
+        print(table(records))
+        if args.plot is not None:
+            print(f"\nwrote {args.plot.with_suffix('.json')} and {args.plot}")
+
+
+def _fmt_gap(g) -> str:
+    return "inf" if g is None else f"{g:.1e}"
+
+
+def _rank_table(records) -> str:
+    head = ["parameterization", "N", "layers", "P", "rank", "N^2", "full?", "gap"]
+    exact = any("exact_rank" in r for r in records)
+    if exact:
+        head.insert(5, "exact")
+    rows = []
+    for r in records:
+        row = [r["parameterization"], r["n"], r["layers"] or "-", r["params"], r["rank"], r["manifold_dim"],
+               "yes" if r["full_capacity"] else "NO", _fmt_gap(r["gap"])]
+        if exact:
+            row.insert(5, r.get("exact_rank", "-"))
+        rows.append([str(x) for x in row])
+    out = [_table(head, rows)]
+    deficient = [r for r in records if not r["full_capacity"]]
+    if deficient:
+        out.append("\nWhy the rank falls short of N^2 (null-space directions of the Jacobian):")
+        for r in deficient:
+            nullity = r["params"] - r["rank"]
+            out.append(f"  {r['parameterization']} N={r['n']}: P - rank = {r['params']} - {r['rank']} = {nullity}")
+            for red in r["redundant_directions"]:
+                out.append(f"    {red['count']:3d}  {red['reason']} ({', '.join(red['where'])})")
+            if r["unexplained_null_directions"]:
+                load = ", ".join(f"{k} {v:.0%}" for k, v in r["unexplained_loadings"].items())
+                out.append(f"    {r['unexplained_null_directions']:3d}  not explained by a known symmetry; weight on: {load}")
+    out += _restricted_note(records)
+    return "\n".join(out)
+
+
+def _restricted_note(records) -> list[str]:
+    """Compare the measured failure point of `restricted` with the paper's 7N < N^2 bound."""
+    measured = [r for r in records if r["parameterization"] == "restricted" and r["rank"] < r["params"]]
+    if not measured:
+        return []
+    r = max(measured, key=lambda r: r["n"])
+    lost = r["params"] - r["rank"]
+    # With P = 7N and `lost` wasted directions, rank = 7N - lost < N^2 beyond the larger
+    # root of N^2 - 7N + lost = 0.
+    first = math.floor((7 + math.sqrt(max(49 - 4 * lost, 0))) / 2) + 1
+    seen = sorted(x["n"] for x in records if x["parameterization"] == "restricted" and not x["full_capacity"])
+    seen_txt = f" In this run it first falls short at N = {seen[0]}." if seen else ""
+    return [
+        f"\nNote: restricted wastes {lost} of its 7N parameters at N={r['n']} (listed above); if that holds "
+        f"at every N, its rank 7N - {lost} is below N^2 from N = {first} on, not from N = 8 as the paper's "
+        f"7N < N^2 bound says.{seen_txt} See docs/capacity.md."
+    ]
+
+
+def _fit_table(records) -> str:
+    head = ["parameterization", "N", "layers", "P", "N^2", "best residual", "starts", "steps"]
+    rows = [[r["parameterization"], r["n"], r["layers"] or "-", r["params"], r["manifold_dim"],
+             f"{r['best_residual']:.2e}", r["starts"], r["steps"]] for r in records]
+    return _table(head, [[str(x) for x in row] for row in rows]) + (
+        "\n\nbest residual = min over starts of ||W - U||_F^2 / N (worst over targets); ~0 means the target was reached."
+    )
+
+
+def _table(head, rows) -> str:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(head)]
+    line = "  ".join(h.ljust(w) for h, w in zip(head, widths))
+    sep = "  ".join("-" * w for w in widths)
+    return "\n".join([line, sep] + ["  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in rows])
+
+
+def _plot_rank(records, path: Path) -> None:
+    from rnnlab.capacity.plots import plot_rank
+
+    plot_rank(records, path)
+
+
+def _plot_fit(records, path: Path) -> None:
+    from rnnlab.capacity.plots import plot_fit
+
+    plot_fit(records, path)
