@@ -7,6 +7,10 @@
   cases, simulation of where trajectories end.
 - :mod:`rnnlab.dynamics.fixed_points` exact fixed sets of that map, with dimension and
   stability.
+- :mod:`rnnlab.dynamics.portrait` phase portraits of the 2-unit map.
+- :mod:`rnnlab.dynamics.propagation` gradient norm, singular values and Lyapunov exponents
+  of ``dh_t/dh_0`` along input-driven trajectories, and input sensitivity.
+- :mod:`rnnlab.dynamics.spectrum` the np initialiser's eigenvalues against Marchenko-Pastur.
 
 Names are re-exported lazily (PEP 562): ``import rnnlab.dynamics`` costs nothing, so the
 CLI's ``--help`` stays instant and the training code pays only for what it uses.
@@ -33,6 +37,16 @@ _EXPORTS = {
     "FixedSet": "rnnlab.dynamics.fixed_points",
     "fixed_points": "rnnlab.dynamics.fixed_points",
     "visited_supports": "rnnlab.dynamics.fixed_points",
+    "portrait_figure": "rnnlab.dynamics.portrait",
+    "portrait_panel": "rnnlab.dynamics.portrait",
+    "Propagation": "rnnlab.dynamics.propagation",
+    "propagate": "rnnlab.dynamics.propagation",
+    "propagation_figure": "rnnlab.dynamics.propagation",
+    "measure_trajectory": "rnnlab.dynamics.propagation",
+    "marchenko_pastur_density": "rnnlab.dynamics.spectrum",
+    "np_eigenvalues": "rnnlab.dynamics.spectrum",
+    "np_predicted_density": "rnnlab.dynamics.spectrum",
+    "ks_distance": "rnnlab.dynamics.spectrum",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -16,7 +16,6 @@ from rnnlab.errors import UsageError
 
 # Kept in step with rnnlab.dynamics.relu_map.CASES (that module imports NumPy).
 CASE_NAMES = ("decay", "explode", "line", "identity")
-INIT_NAMES = ("gaussian", "identity", "np", "orthogonal", "scaled-identity")
 
 
 def register(subparsers) -> None:
@@ -39,6 +38,48 @@ def register(subparsers) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed for sampled patterns and the simulation check")
     p.add_argument("--json", action="store_true", help="print a JSON list of fixed sets")
     p.set_defaults(func=fixed_points_command)
+
+    p = subparsers.add_parser(
+        "portrait",
+        help="phase portrait of the 2-unit ReLU map (PNG or PDF)",
+        description="Phase portrait of h -> relu(W h) for 2 units: step field, sample "
+        "trajectories, eigenvectors and fixed sets coloured by stability. One case "
+        "(--case, --eig) or the paper's four cases side by side (--all).",
+    )
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--case", choices=CASE_NAMES, help="one of the paper's four 2-unit cases")
+    src.add_argument("--eig", type=float, nargs=2, metavar=("L1", "L2"),
+                     help="2x2 symmetric W with eigenvalues L1, L2")
+    src.add_argument("--all", action="store_true", help="the four cases side by side")
+    p.add_argument("--angle", type=float, default=None, metavar="DEG",
+                   help="angle of L1's eigenvector from the h1 axis, degrees (default 30)")
+    p.add_argument("--out", type=Path, required=True, metavar="FILE", help="output file, .png or .pdf")
+    p.set_defaults(func=portrait_command)
+
+    p = subparsers.add_parser(
+        "propagate",
+        help="gradient norm, singular values, Lyapunov exponents and input sensitivity vs T",
+        description="Drive h_t = relu(W h_t-1 + W_hx x_t) with random inputs and measure, as a "
+        "function of t: ||dh_t/dh_0|| and its singular values (vanishing / exploding "
+        "gradients), the largest Lyapunov exponents, and the sensitivity of h_t to a small "
+        "perturbation of x_1. All in float64.",
+    )
+    p.add_argument("--init", default="np", help="recurrent initialiser: gaussian, identity, np, "
+                   "orthogonal, scaled-identity (default np)")
+    p.add_argument("--opt", action="append", default=[], metavar="KEY=VALUE",
+                   help="initialiser option, e.g. scale=0.5 or g=1.2 (repeatable)")
+    p.add_argument("--n", type=int, default=100, help="hidden units (default 100)")
+    p.add_argument("--T", type=int, default=1000, help="steps (default 1000)")
+    p.add_argument("--trials", type=int, default=4, help="independent draws of W, W_hx and inputs (default 4)")
+    p.add_argument("--n-in", type=int, default=2, help="input size (default 2)")
+    p.add_argument("--inputs", default="gaussian", help="gaussian (N(0,1)) or uniform (U[0,1]) inputs")
+    p.add_argument("--alpha", default="sussillo-abbott",
+                   help="input-weight scale: sussillo-abbott (default), literal, or a number")
+    p.add_argument("--lyapunov", type=int, default=8, metavar="K", help="how many Lyapunov exponents (default 8)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", action="store_true", help="print the measurements as JSON")
+    p.add_argument("--plot", type=Path, metavar="FILE", help="also draw them (.png or .pdf)")
+    p.set_defaults(func=propagate_command)
 
 
 def _add_weight_source(p: argparse.ArgumentParser) -> None:
@@ -110,4 +151,108 @@ def fixed_points_command(args) -> int:
           f"{out.converged} converged, {out.diverged} diverged, {out.other} still moving")
     if out.diverged:
         print("trajectories diverge: the state grows without bound")
+    return 0
+
+
+def portrait_command(args) -> int:
+    from rnnlab.dynamics.relu_map import CASES, DEFAULT_ANGLE, two_unit_weights
+
+    _check_figure_path(args.out, "--out")
+    angle = DEFAULT_ANGLE if args.angle is None else args.angle
+    if args.all:
+        chosen = [(name, CASES[name]) for name in CASE_NAMES]
+    elif args.case:
+        chosen = [(args.case, CASES[args.case])]
+    else:
+        chosen = [("custom", tuple(args.eig))]
+    panels = []
+    for name, (l1, l2) in chosen:
+        w = two_unit_weights(l1, l2, angle)
+        panels.append((f"{name}: $\\lambda$ = ({l1:g}, {l2:g}), angle {angle:g}$^\\circ$", w))
+
+    from rnnlab.dynamics.portrait import portrait_figure
+
+    fig = portrait_figure(panels)
+    fig.savefig(args.out, dpi=150, bbox_inches="tight")
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    print(f"wrote {args.out}")
+    return 0
+
+
+def _number_or_name(text: str):
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def _init_options(pairs: list[str]) -> dict:
+    options = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--opt wants KEY=VALUE, got {pair!r}")
+        options[key] = _number_or_name(value)
+    return options
+
+
+def _check_figure_path(path: Path, flag: str) -> None:
+    if path.suffix.lower() not in (".png", ".pdf"):
+        raise UsageError(f"{flag} must end in .png or .pdf, got {path.name!r}")
+    if not path.parent.exists():
+        raise UsageError(f"folder {path.parent} does not exist")
+
+
+def propagate_command(args) -> int:
+    if args.plot is not None:
+        _check_figure_path(args.plot, "--plot")
+    options = _init_options(args.opt)
+
+    import inspect
+
+    import jax
+
+    from rnnlab.dynamics import initializers
+    from rnnlab.dynamics.propagation import propagate, propagation_figure
+
+    accepted = set(inspect.signature(initializers.get(args.init)).parameters) - {"key", "n", "dtype"}
+    unknown = set(options) - accepted
+    if unknown:
+        raise UsageError(f"initialiser {args.init!r} has no option {', '.join(sorted(unknown))}; "
+                         f"its options: {', '.join(sorted(accepted)) or 'none'}")
+    result = propagate(
+        jax.random.key(args.seed), args.init, args.n, args.T, trials=args.trials, n_in=args.n_in,
+        alpha=_number_or_name(args.alpha), lyapunov=args.lyapunov, inputs=args.inputs,
+        init_options=options, progress=True,
+    )
+    summary = result.to_dict()
+    summary["config"]["seed"] = args.seed
+    if args.plot is not None:
+        import matplotlib.pyplot as plt
+
+        fig = propagation_figure([result])
+        fig.savefig(args.plot, dpi=150, bbox_inches="tight")
+        plt.close(fig)
+    if args.json:
+        json.dump(summary, sys.stdout, indent=2)
+        print()
+        return 0
+    cfg = summary["config"]
+    print(f"init {args.init}{' ' + str(options) if options else ''}, n {args.n}, T {args.T}, {args.trials} trials (seed "
+          f"{args.seed}); {cfg['model']}; alpha {cfg['alpha']} = {cfg['alpha_value']:.4g}")
+    show = lambda v: "-inf" if v is None else f"{v:.3f}"  # noqa: E731
+    print(f"{'t':>6} {'log10||dh_t/dh_0||':>19} {'log10 sigma_min':>16} {'rank':>6} "
+          f"{'log10 sens.':>12}")
+    for row in summary["checkpoints"]:
+        print(f"{row['t']:>6} {show(row['log10_norm']):>19} {show(row['log10_sigma_min_resolved']):>16} "
+              f"{row['rank']:>6.1f} {show(row['log10_sensitivity']):>12}")
+    print("(sigma_min: smallest resolved singular value; rank: how many are resolved; sens.: "
+          "log10 ||dh_t/dx_1 d|| for a unit input direction d; means over trials)")
+    print("largest Lyapunov exponents (per step, natural log): "
+          + ", ".join(show(v) for v in summary["lyapunov"]))
+    print(f"mean fraction of units on: {summary['active_fraction']:.3f}; ||h_T|| {summary['state_norm']:.4g}")
+    if args.plot is not None:
+        print(f"wrote {args.plot}")
     return 0
