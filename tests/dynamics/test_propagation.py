@@ -1,0 +1,102 @@
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from rnnlab.dynamics.propagation import checkpoints, measure_trajectory, propagate
+from rnnlab.dynamics.spectrum import (
+    ks_distance,
+    marchenko_pastur_density,
+    np_eigenvalues,
+    np_predicted_density,
+)
+from rnnlab.errors import UsageError
+
+seeds = st.integers(0, 2**31 - 1)
+
+
+def test_measurements_match_brute_force_products():
+    n, n_in, T = 5, 2, 15
+    rng = np.random.default_rng(3)
+    w = 1.5 * rng.standard_normal((n, n)) / math.sqrt(n)
+    u = rng.standard_normal((n, n_in))
+    xs = rng.standard_normal((T, n_in))
+    d = np.array([0.6, 0.8])
+    q0 = rng.standard_normal((n, 1))
+    q0 /= np.linalg.norm(q0)
+    with jax.enable_x64(True):
+        log10_s, lsum, log10_sens, fd, active, h_T = map(np.asarray, measure_trajectory(
+            jnp.asarray(w), jnp.asarray(u), jnp.asarray(xs), jnp.asarray(d), 1e-7,
+            jnp.asarray(q0), jnp.ones(T, bool)))
+    h, p, v = np.zeros(n), np.eye(n), np.zeros(n)
+    for t in range(T):
+        pre = w @ h + u @ xs[t]
+        on = (pre > 0).astype(float)
+        h = np.maximum(pre, 0)
+        p = on[:, None] * (w @ p)
+        v = on * (w @ v + (u @ d if t == 0 else 0))
+        s = np.linalg.svd(p, compute_uv=False)
+        big = s > 1e-10 * s[0]
+        assert np.allclose(log10_s[t][big], np.log10(s[big]), atol=1e-9)
+        assert log10_sens[t] == pytest.approx(np.log10(np.linalg.norm(v)), abs=1e-9)
+        assert fd[t] == pytest.approx(np.linalg.norm(v), rel=1e-4)
+        assert active[t] == on.sum()
+    assert np.allclose(h_T, h)
+    # With one tangent vector the QR method's sum is exactly log ||P_T q0||.
+    assert lsum[0] == pytest.approx(np.log(np.linalg.norm(p @ q0)), abs=1e-9)
+
+
+@pytest.mark.parametrize("init", ["np", "orthogonal"])
+@given(seed=seeds)
+def test_contractive_inits_never_grow_gradients_or_sensitivity(init, seed):
+    # ||D W|| <= ||W|| = 1 for np and orthogonal W, so ||dh_t/dh_0|| and the tangent norm
+    # cannot grow with t, whatever the inputs.
+    r = propagate(jax.random.key(seed), init, 6, 40, trials=1, lyapunov=2)
+    norms = r.log10_norm[0]
+    assert np.all(norms <= 1e-12)
+    sens = r.log10_sensitivity[0]
+    finite = sens[np.isfinite(sens)]
+    assert np.all(np.diff(finite) <= 1e-12)
+    assert np.all(r.lyapunov <= 1e-12)
+
+
+def test_identity_keeps_gradients_while_units_stay_on():
+    # W = I: dh_t/dh_0 is diagonal with ones for the units never switched off, so its
+    # norm is exactly 1 until every unit has been off once, then exactly 0.
+    r = propagate(jax.random.key(1), "identity", 8, 30, trials=1, inputs="uniform", lyapunov=2)
+    norms = r.log10_norm[0]
+    assert np.all((np.abs(norms) < 1e-12) | np.isneginf(norms))
+    assert np.all(np.diff(r.rank()[0]) <= 0)
+
+
+def test_checkpoints_and_bad_arguments():
+    cp = checkpoints(1000)
+    assert cp[0] == 1 and cp[-1] == 1000 and np.all(np.diff(cp) > 0)
+    key = jax.random.key(0)
+    with pytest.raises(UsageError, match="unknown initialiser"):
+        propagate(key, "xavier", 4, 5)
+    with pytest.raises(UsageError, match="T must be"):
+        propagate(key, "np", 4, 0)
+    with pytest.raises(UsageError, match="eps"):
+        propagate(key, "np", 4, 5, eps=float("nan"))
+
+
+def test_marchenko_pastur_densities_integrate_to_one():
+    x = np.linspace(0, 4, 400001)
+    assert np.trapezoid(marchenko_pastur_density(x), x) == pytest.approx(1.0, abs=2e-3)
+    mu = np.linspace(0.2, 1.0, 400001)
+    assert np.trapezoid(np_predicted_density(mu), mu) == pytest.approx(1.0, abs=2e-3)
+    assert marchenko_pastur_density(5.0) == 0.0
+
+
+def test_np_spectrum_approaches_marchenko_pastur():
+    e_small = np_eigenvalues(jax.random.key(0), 20, 5)
+    e_large = np_eigenvalues(jax.random.key(0), 200, 5)
+    assert np.allclose(e_large[:, -1], 1.0, atol=1e-12)
+    assert np.all(e_large[:, :-1] > 0.19) and np.all(e_large[:, :-1] < 1.0)
+    assert ks_distance(e_large) < 0.06
+    assert ks_distance(e_large) < ks_distance(e_small)
