@@ -247,9 +247,13 @@ def propagation_figure(results: list[Propagation]):
     fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4))
     for r in results:
         label = f"{r.init}, n={r.n}"
+        dead = np.flatnonzero(np.any(np.isneginf(r.log10_norm), axis=0))
+        if dead.size:
+            # -inf cannot be drawn: say where the product became exactly zero.
+            label += f" (exactly 0 from t={r.steps[dead[0]]})"
         line, = a.plot(r.steps, np.mean(r.log10_norm, axis=0), "-o", ms=3, label=label)
-        s = np.where(r.resolved(), r.log10_singular_values, np.nan)
-        low = np.mean(np.nanmin(s, axis=-1), axis=0)
+        s = r.log10_singular_values
+        low = np.mean(np.min(np.where(r.resolved(), s, np.inf), axis=-1), axis=0)
         if np.all(np.isfinite(low)):
             a.fill_between(r.steps, low, np.mean(s[..., 0], axis=0), color=line.get_color(), alpha=0.12)
         b.plot(r.steps, np.mean(r.log10_sensitivity, axis=0), "-o", ms=3,
