@@ -113,7 +113,7 @@ def _step_fn(cell: cells.Cell, task: tasks.Task, tx: optax.GradientTransformatio
 
     def step(state: TrainState, x: jax.Array, y: jax.Array):
         (loss, pred), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params, x, y)
-        grad_norm = optax.global_norm({k: g for k, g in grads.items() if labels[k] != cells.FROZEN})
+        grad_norm = optax.tree.norm({k: g for k, g in grads.items() if labels[k] != cells.FROZEN})
         updates, opt_state = tx.update(grads, state.opt_state, state.params)
         new = TrainState(optax.apply_updates(state.params, updates), opt_state, state.step + 1)
         finite = jnp.isfinite(loss) & jnp.isfinite(grad_norm)

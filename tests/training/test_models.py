@@ -1,0 +1,102 @@
+"""Every task x model, tiny: a few steps on one batch lower the loss, and a unitary W stays unitary."""
+
+import jax
+import numpy as np
+import pytest
+
+from rnnlab.analysis import unitarity_error
+from rnnlab.errors import UsageError
+from rnnlab.training import cells, loop, tasks
+from rnnlab.training.config import TrainConfig
+
+URNNS = ("restricted-urnn", "full-urnn")
+PAIRS = [(t, m) for t in tasks.names() for m in cells.names() if t != "system-id" or m in URNNS]
+N, T, BATCH, STEPS = 4, 2, 8, 4
+
+
+# Compiled steps shared by pairs whose programs are identical: the six tanh / ReLU variants
+# differ only in their initial W, and addition / multiplication only in how data is made.
+_STEPS: dict = {}
+
+
+def _shared_step(exp):
+    cell, task = exp.cell, exp.task
+    key = (type(cell), getattr(cell, "activation", None), getattr(cell, "capacity", None),
+           type(task).loss, type(task).metrics, task.length, task.n_in, task.n_out, task.all_steps)
+    if key not in _STEPS:
+        _STEPS[key] = loop.make_train_step(cell, task, exp.tx, exp.labels)
+    return _STEPS[key]
+
+
+@pytest.mark.parametrize("task,model", PAIRS)
+def test_few_steps_lower_the_loss(task, model):
+    exp = loop.build(TrainConfig(task=task, model=model, n=N, T=T, batch=BATCH, lr=3e-3))
+    state = loop.init_state(exp, jax.random.key(1))
+    step = _shared_step(exp)
+    x, y = exp.task.sample(jax.random.key(2), BATCH)
+    assert x.shape == (exp.task.length, BATCH, exp.task.n_in)
+    losses = []
+    for _ in range(STEPS):
+        state, metrics = step(state, x, y)
+        assert bool(metrics["finite"])
+        losses.append(float(metrics["loss"]))
+    assert losses[-1] < losses[0], losses
+    if exp.cell.is_unitary():
+        w = exp.cell.recurrent_matrix(state.params)
+        assert float(unitarity_error(w)) < 50 * N * np.finfo(np.float32).eps
+
+
+def test_system_id_trains_only_the_recurrent_leaf():
+    exp = loop.build(TrainConfig(task="system-id", model="full-urnn", n=N, T=T, batch=BATCH))
+    state = loop.init_state(exp, jax.random.key(1))
+    before = jax.tree.map(np.asarray, state.params)
+    step = loop.make_train_step(exp.cell, exp.task, exp.tx, exp.labels)
+    state, _ = step(state, *exp.task.sample(jax.random.key(2), BATCH))
+    for name, value in state.params.items():
+        moved = not np.array_equal(before[name], np.asarray(value))
+        assert moved == (name == "W"), name
+    assert loop.num_params(exp) == N * N
+
+
+def test_system_id_rejects_non_unitary_models():
+    with pytest.raises(UsageError, match="uRNN"):
+        loop.build(TrainConfig(task="system-id", model="lstm", n=N, T=T))
+
+
+def test_paper_parameter_counts_on_copy():
+    # The copy-task sizes of Wisdom et al. are chosen to give ~22k parameters each.
+    counts = {m: loop.num_params(loop.build(TrainConfig(task="copy", model=m, n=n, T=100)))
+              for m, n in (("lstm", 68), ("full-urnn", 128), ("restricted-urnn", 470))}
+    assert all(20_000 < c < 23_000 for c in counts.values()), counts
+
+
+@pytest.mark.parametrize("name", ["addition", "multiplication"])
+def test_marked_pair_targets(name):
+    task = tasks.make(name, 7, 1)
+    x, y = task.sample(jax.random.key(0), 64)
+    x, y = np.asarray(x), np.asarray(y)
+    markers = x[..., 1]
+    assert np.all(markers.sum(0) == 2)
+    assert np.all(markers[: 7 // 2].sum(0) == 1)
+    marked = np.where(markers.T == 1, x[..., 0].T, np.nan)
+    values = marked[~np.isnan(marked)].reshape(64, 2)
+    expected = values.sum(1) if name == "addition" else values.prod(1)
+    np.testing.assert_allclose(y[:, 0], expected, rtol=1e-6)
+
+
+def test_copy_layout_and_baseline():
+    T = 5
+    task = tasks.make("copy", T, 1)
+    x, y = task.sample(jax.random.key(0), 3)
+    tokens, y = np.argmax(np.asarray(x), -1), np.asarray(y)
+    assert tokens.shape == (T + 20, 3) and task.length == T + 20
+    assert np.all((tokens[:10] >= 1) & (tokens[:10] <= 8))
+    assert np.all(tokens[10 : T + 9] == 0) and np.all(tokens[T + 9] == 9) and np.all(tokens[T + 10 :] == 0)
+    assert np.all(y[: T + 10] == 0) and np.array_equal(y[T + 10 :], tokens[:10])
+    assert task.baseline == pytest.approx(10 * np.log(8) / (T + 20))
+
+
+def test_task_data_is_a_pure_function_of_the_key():
+    task = tasks.make("copy", 3, 1)
+    a, b = task.sample(jax.random.key(7), 4), task.sample(jax.random.key(7), 4)
+    assert all(np.array_equal(u, v) for u, v in zip(a, b))

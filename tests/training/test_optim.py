@@ -1,0 +1,121 @@
+"""The Cayley step on U(N): JAX's complex-gradient convention, descent direction, unitarity."""
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from rnnlab.analysis import haar_unitary, unitarity_error
+from rnnlab.training import optim
+
+
+def _loss(w, x, y):
+    """A real, non-quadratic loss of a complex matrix (modulus of a linear map, plus a phase term)."""
+    return jnp.sum(jnp.abs(w @ x - y) ** 1.5) + jnp.sum(jnp.real(w) * jnp.imag(w))
+
+
+def _problem(n, seed):
+    k1, k2, k3 = jax.random.split(jax.random.key(seed), 3)
+    w = haar_unitary(k1, n, jnp.complex128)
+    x = jax.random.normal(k2, (n, 3), jnp.float64) + 0j
+    y = jax.random.normal(k3, (n, 3), jnp.float64) * (1 + 1j)
+    return w, x, y
+
+
+def test_jax_grad_is_the_conjugate_of_the_paper_gradient():
+    with jax.enable_x64(True):
+        w, x, y = _problem(3, 0)
+        g_jax = jax.grad(_loss)(w, x, y)
+        d_re = jax.grad(lambda a: _loss(a + 1j * w.imag, x, y))(w.real)
+        d_im = jax.grad(lambda b: _loss(w.real + 1j * b, x, y))(w.imag)
+        np.testing.assert_allclose(g_jax, np.conj(d_re + 1j * d_im), rtol=1e-12)
+
+
+@pytest.mark.parametrize("n", [1, 4, 7])
+def test_directional_derivative_along_the_cayley_curve(n):
+    """d/dlr L(W(lr)) at 0 = -||A||_F^2 / 2 (see rnnlab.training.optim), by central differences."""
+    with jax.enable_x64(True):
+        w, x, y = _problem(n, n)
+        tx = optim.cayley_unitary(1.0)
+        g_jax = jax.grad(_loss)(w, x, y)
+        a = optim.cayley_direction(jnp.conj(g_jax), w)
+        np.testing.assert_allclose(a, -a.conj().T, atol=1e-14)
+
+        def along(lr):
+            update, _ = optim.cayley_unitary(lr).update(g_jax, tx.init(w), w)
+            return _loss(w + update, x, y)
+
+        h = 1e-6
+        fd = (along(h) - along(-h)) / (2 * h)
+        expected = -0.5 * jnp.sum(jnp.abs(a) ** 2)
+        assert expected < 0
+        np.testing.assert_allclose(fd, expected, rtol=1e-6)
+        assert along(1e-3) < _loss(w, x, y)
+
+        # Feeding JAX's gradient as if it were G (no conjugation) is not a descent curve of
+        # this slope: the test above would catch the convention being wrong.
+        a_wrong = optim.cayley_direction(g_jax, w)
+        slope_wrong = (_loss(w + optim.cayley_update(a_wrong, w, h), x, y)
+                       - _loss(w + optim.cayley_update(a_wrong, w, -h), x, y)) / (2 * h)
+        if n > 1:
+            assert not np.isclose(slope_wrong, -0.5 * jnp.sum(jnp.abs(a_wrong) ** 2), rtol=1e-3)
+
+
+def test_update_is_the_cayley_transform():
+    with jax.enable_x64(True):
+        w, x, y = _problem(5, 3)
+        g = jax.grad(_loss)(w, x, y)
+        lr = 0.3
+        update, _ = optim.cayley_unitary(lr).update(g, optim.cayley_unitary(lr).init(w), w)
+        a = optim.cayley_direction(jnp.conj(g), w)
+        eye = jnp.eye(5)
+        expected = jnp.linalg.inv(eye + lr / 2 * a) @ (eye - lr / 2 * a) @ w
+        np.testing.assert_allclose(w + update, expected, atol=1e-13)
+
+
+N_STEPS = 5
+
+
+@functools.partial(jax.jit, static_argnums=(4,))
+def _steps(w, key, lr, scale, rms):
+    """``N_STEPS`` Cayley steps with drawn complex64 gradients of size ``scale`` (one compile per n, rms)."""
+    tx = optim.cayley_unitary(lr, rms_normalise=rms)
+    n = w.shape[0]
+
+    def body(carry, k):
+        w, state = carry
+        kr, ki = jax.random.split(k)
+        g = (scale * (jax.random.normal(kr, (n, n)) + 1j * jax.random.normal(ki, (n, n)))).astype(w.dtype)
+        update, state = tx.update(g, state, w)
+        return (optax.apply_updates(w, update), state), None
+
+    return jax.lax.scan(body, (w, tx.init(w)), jax.random.split(key, N_STEPS))[0][0]
+
+
+@pytest.mark.parametrize("rms", [False, True])
+@pytest.mark.parametrize("n", [1, 3, 8])
+@given(seed=st.integers(0, 2**31 - 1), log_lr=st.floats(-4, 0), log_scale=st.floats(-3, 2))
+def test_drawn_gradients_keep_w_unitary(n, rms, seed, log_lr, log_scale):
+    """complex64: each step adds O(eps) rounding only, whatever the gradient's size."""
+    kw, kg = jax.random.split(jax.random.key(seed))
+    w = _steps(haar_unitary(kw, n, jnp.complex64), kg, 10.0**log_lr, 10.0**log_scale, rms)
+    eps = np.finfo(np.float32).eps
+    assert float(unitarity_error(w)) <= 4 * n * eps * (N_STEPS + 1)
+
+
+def test_combined_step_updates_each_leaf_with_its_rule():
+    w = haar_unitary(jax.random.key(0), 4, jnp.complex64)
+    params = {"W": w, "v": jnp.ones(3), "frozen": jnp.ones(2)}
+    labels = {"W": "unitary", "v": "euclidean", "frozen": "frozen"}
+    tx = optim.combined(labels, optim.euclidean("sgd", 0.1, clip=1.0), optim.cayley_unitary(0.1))
+    grads = {"W": jnp.ones((4, 4), jnp.complex64), "v": jnp.full(3, 10.0), "frozen": jnp.ones(2)}
+    updates, _ = tx.update(grads, tx.init(params), params)
+    new = optax.apply_updates(params, updates)
+    assert float(unitarity_error(new["W"])) < 1e-5 and not np.allclose(new["W"], w)
+    np.testing.assert_allclose(new["v"], 1 - 0.1 / np.sqrt(3), rtol=1e-6)  # clipped to norm 1
+    np.testing.assert_array_equal(new["frozen"], params["frozen"])
