@@ -340,6 +340,8 @@ def run(cfg: TrainConfig, log=print) -> int:
     bar.close()
     if status:
         return status
+    if not last_lines:  # resumed a finished run: report what it logged last
+        last_lines = [row for row in map(json.loads, _read_metrics(metrics_path, step)) if row["step"] == step]
     wall = elapsed_before + time.perf_counter() - start
     summary = {"num_params": count, "steps": step, "wall_time": round(wall, 3), "baseline": exp.task.baseline,
                "final": last_lines}
