@@ -100,3 +100,21 @@ def test_task_data_is_a_pure_function_of_the_key():
     task = tasks.make("copy", 3, 1)
     a, b = task.sample(jax.random.key(7), 4), task.sample(jax.random.key(7), 4)
     assert all(np.array_equal(u, v) for u, v in zip(a, b))
+
+
+def test_mod_relu_matches_the_complex_formula():
+    z = np.random.default_rng(0).normal(size=(3, 8)).astype(np.float32)
+    b = np.linspace(-1, 1, 4).astype(np.float32)
+    zc = z[:, :4] + 1j * z[:, 4:]
+    mod = np.sqrt(np.abs(zc) ** 2 + cells.MODRELU_EPS)
+    expected = np.maximum(mod + b, 0) * zc / mod
+    out = np.asarray(cells.mod_relu(z, b))
+    np.testing.assert_allclose(out[:, :4] + 1j * out[:, 4:], expected, atol=1e-6)
+
+
+def test_real_block_form_of_a_complex_matmul():
+    rng = np.random.default_rng(1)
+    w = (rng.normal(size=(5, 5)) + 1j * rng.normal(size=(5, 5))).astype(np.complex64)
+    h = (rng.normal(size=(2, 5)) + 1j * rng.normal(size=(2, 5))).astype(np.complex64)
+    out = np.concatenate([h.real, h.imag], -1) @ np.asarray(cells.complex_to_real_block(w))
+    np.testing.assert_allclose(out[:, :5] + 1j * out[:, 5:], h @ w.T, rtol=1e-5, atol=1e-5)
