@@ -1,11 +1,33 @@
 """How much of U(N) each unitary parameterization reaches, measured by its Jacobian rank.
 
 - :mod:`~rnnlab.capacity.parameterizations` the registry of maps ``theta -> W`` (``get``, ``names``).
+- :mod:`~rnnlab.capacity.factors` the building blocks (diagonal, reflection, DFT, rotations, ...).
 - :mod:`~rnnlab.capacity.jacobian` numerical rank over random points and the null-space explanation.
 - :mod:`~rnnlab.capacity.exact` the same rank in exact arithmetic (sympy) for small N.
 - :mod:`~rnnlab.capacity.fit` fitting a Haar-random target: does the image reach it?
+
+Names are re-exported lazily so that ``rnnlab --help`` does not import JAX.
 """
 
-from rnnlab.capacity.parameterizations import Parameterization, get, names
+from __future__ import annotations
 
-__all__ = ["Parameterization", "get", "names"]
+import importlib
+
+_EXPORTS = {
+    "Parameterization": "rnnlab.capacity.parameterizations",
+    "get": "rnnlab.capacity.parameterizations",
+    "names": "rnnlab.capacity.parameterizations",
+    "measure": "rnnlab.capacity.jacobian",
+    "jacobian": "rnnlab.capacity.jacobian",
+    "CapacityReport": "rnnlab.capacity.jacobian",
+    "exact_rank": "rnnlab.capacity.exact",
+    "fit_target": "rnnlab.capacity.fit",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'rnnlab.capacity' has no attribute {name!r}")
