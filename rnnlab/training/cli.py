@@ -1,4 +1,4 @@
-"""Training subcommands: ``train``, ``models``, ``tasks``, ``cayley-drift``.
+"""Training subcommands: ``train``, ``sweep``, ``models``, ``tasks``, ``cayley-drift``.
 
 Nothing heavy is imported here at import time: JAX loads inside the handlers.
 """
@@ -25,6 +25,21 @@ def register(subparsers) -> None:
         else:
             train.add_argument(flag, type=kind, default=None, metavar=name.upper(), help=f.metadata["help"])
     train.set_defaults(func=_train)
+
+    sweep = subparsers.add_parser(
+        "sweep", help="run a grid of training runs from a TOML file and gather one CSV",
+        description="Run every point of the [grid] of CONFIG.toml as its own run folder under --out "
+        "(complete points are skipped, interrupted ones resumed) and write OUT/results.csv. "
+        "See rnnlab/training/sweep.py for the file format.",
+    )
+    sweep.add_argument("config", metavar="CONFIG.toml")
+    sweep.add_argument("--out", metavar="DIR", help="sweep folder (default runs/sweep-NAME)")
+    sweep.add_argument("--jobs", type=int, default=1, metavar="J", help="grid points run in parallel (default 1)")
+    sweep.add_argument("--quick", action="store_true", help="apply the file's [quick] overrides (tiny runs)")
+    sweep.add_argument("--seeds", type=int, metavar="K", help="override: seeds vmapped inside each point")
+    sweep.add_argument("--steps", type=int, metavar="S", help="override: training steps of every point")
+    sweep.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True)
+    sweep.set_defaults(func=_sweep)
 
     models = subparsers.add_parser("models", help="list the models and their parameter counts for a task")
     models.add_argument("--task", default="copy")
@@ -55,6 +70,14 @@ def _train(args) -> int:
     flags = {name: getattr(args, name) for name in FIELDS}
     cfg = config.resolve(file_values, flags)
     return loop.run(cfg)
+
+
+def _sweep(args) -> int:
+    from rnnlab.training import sweep
+
+    overrides = {k: v for k, v in (("seeds", args.seeds), ("steps", args.steps)) if v is not None}
+    return sweep.run(args.config, args.out, jobs=args.jobs, quick=args.quick, overrides=overrides,
+                     progress=args.progress)
 
 
 def _models(args) -> int:

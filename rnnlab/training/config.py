@@ -47,6 +47,9 @@ class TrainConfig:
     structure_seed: int = _opt(0, "seed of the restricted uRNN's fixed permutation")
     target: str = _opt("full", "system-id target: full or restricted")
     target_seed: int = _opt(0, "system-id target's seed")
+    permutation_seed: int = _opt(0, "pmnist: seed of the fixed pixel order (saved as permutation.npy)")
+    data: str | None = _opt(None, "mnist / pmnist: folder of MNIST IDX files (default: the embedded copy)", type=str)
+    train_subset: int = _opt(0, "mnist / pmnist: train on the first K training images only (0: all)")
     seed: int = _opt(0, "first seed; run k uses seed + k")
     seeds: int = _opt(1, "independent seeds trained together (vmap)")
     log_every: int = _opt(10, "steps per metrics line (and per compiled chunk)")
@@ -65,6 +68,9 @@ class TrainConfig:
         """The keys that define the run (what ``config.toml`` holds): all but run control."""
         return {k: v for k, v in dataclasses.asdict(self).items() if k not in RUN_CONTROL}
 
+
+MNIST_TASKS = ("mnist", "pmnist")
+MNIST_LENGTH = 784
 
 RUN_CONTROL = ("out", "resume", "progress")
 #: Keys a resumed run may change without becoming a different run.
@@ -118,6 +124,8 @@ def load_toml(path: str | Path) -> dict[str, Any]:
 def resolve(file_values: dict[str, Any], flag_values: dict[str, Any]) -> TrainConfig:
     """Defaults, then the file, then the flags that were given (not None); validated."""
     values = {**file_values, **{k: _coerce(k, v) for k, v in flag_values.items() if v is not None}}
+    if values.get("task") in MNIST_TASKS and "T" not in values:
+        values["T"] = MNIST_LENGTH  # the other tasks' default T (100) is not a pixel count
     cfg = TrainConfig(**values)
     validate(cfg)
     return cfg
@@ -126,7 +134,8 @@ def resolve(file_values: dict[str, Any], flag_values: dict[str, Any]) -> TrainCo
 def validate(cfg: TrainConfig) -> None:
     """Size and schedule checks (names are checked by the registries when building)."""
     for name, low in (("n", 1), ("T", 1), ("steps", 1), ("batch", 1), ("seeds", 1), ("log_every", 1),
-                      ("eval_every", 1), ("eval_batch", 1), ("checkpoint_every", 1), ("reproject_every", 0)):
+                      ("eval_every", 1), ("eval_batch", 1), ("checkpoint_every", 1), ("reproject_every", 0),
+                      ("permutation_seed", 0), ("train_subset", 0)):
         value = getattr(cfg, name)
         if value < low:
             raise UsageError(f"{name} must be >= {low}, got {value}")

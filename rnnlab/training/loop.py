@@ -78,7 +78,8 @@ class Experiment:
 
 def build(cfg: TrainConfig) -> Experiment:
     """Cell, task and optimiser of ``cfg``; raises :class:`UsageError` for bad names or pairs."""
-    task = tasks.make(cfg.task, cfg.T, cfg.n, target=cfg.target, target_seed=cfg.target_seed)
+    task = tasks.make(cfg.task, cfg.T, cfg.n, target=cfg.target, target_seed=cfg.target_seed,
+                      permutation_seed=cfg.permutation_seed, data=cfg.data, train_subset=cfg.train_subset)
     cell = cells.make(
         cfg.model, cfg.n, task.n_in, task.n_out, init=cfg.init, init_scale=cfg.init_scale,
         alpha=config_mod.alpha_value(cfg.alpha), structure_seed=cfg.structure_seed,
@@ -139,7 +140,7 @@ def make_train_chunk(cell: cells.Cell, task: tasks.Task, tx: optax.GradientTrans
 
     def chunk(state: TrainState, data_key: jax.Array):
         def body(s, _):
-            x, y = task.sample(jax.random.fold_in(data_key, s.step), batch)
+            x, y = task.sample_step(data_key, s.step, batch)
             return step(s, x, y)
 
         return jax.lax.scan(body, state, None, length=length)
@@ -153,6 +154,40 @@ def make_eval(cell: cells.Cell, task: tasks.Task, batch: int):
     def evaluate(params):
         x, y = task.sample(jax.random.key(TEST_SEED), batch)
         return task.metrics(cell.apply(params, x, task.all_steps), y)
+
+    return evaluate
+
+
+def make_split_eval(cell: cells.Cell, task: tasks.Task, chunk: int, k: int):
+    """``(params, split) -> metrics`` over a whole split of a dataset task (``val``, ``test``),
+    in chunks of ``chunk`` examples so memory stays bounded; ``params`` carry a leading
+    ``(k,)`` seed axis and each metric comes back as ``(k,)``. Metrics are example means."""
+
+    def sums(params, x, y, mask):
+        pred = cell.apply(params, task.to_sequences(x), task.all_steps)
+        logp = jax.nn.log_softmax(pred, axis=-1)
+        nll = -jnp.take_along_axis(logp, y[:, None], axis=-1)[:, 0]
+        correct = jnp.argmax(pred, axis=-1) == y
+        return jnp.sum(jnp.where(mask, nll, 0.0)), jnp.sum(jnp.where(mask, correct, 0))
+
+    mapped = jax.jit(jax.vmap(sums, in_axes=(0, None, None, None)) if k > 1 else
+                     lambda p, x, y, m: jax.tree.map(lambda a: a[None], sums(jax.tree.map(lambda a: a[0], p), x, y, m)))
+
+    def evaluate(params, split: str) -> dict[str, np.ndarray]:
+        images, labels = task.split(split)
+        n = len(images)
+        total_nll, total_correct = np.zeros(k), np.zeros(k)
+        for start in range(0, n, chunk):
+            x, y = images[start:start + chunk], labels[start:start + chunk]
+            m = len(x)
+            mask = np.arange(chunk) < m
+            if m < chunk:  # pad the last chunk so one compiled program serves every chunk
+                x = np.concatenate([x, np.zeros((chunk - m,) + x.shape[1:], x.dtype)])
+                y = np.concatenate([y, np.zeros(chunk - m, y.dtype)])
+            a, b = jax.device_get(mapped(params, x, y, mask))
+            total_nll += a
+            total_correct += b
+        return {"xent": total_nll / n, "accuracy": total_correct / n}
 
     return evaluate
 
@@ -253,7 +288,9 @@ def _json_value(x: Any) -> Any:
 def run(cfg: TrainConfig, log=print) -> int:
     """Train ``cfg`` in its run folder; returns 0, or 1 if stopped by a non-finite value."""
     exp = build(cfg)
+    exp.task.check_batch(cfg.batch)
     out = _prepare_folder(cfg)
+    exp.task.write_files(out)
     k = cfg.seeds
     init_keys, data_keys = seed_keys(cfg)
     fresh = jax.jit(jax.vmap(lambda key: init_state(exp, key)))(init_keys)
@@ -283,7 +320,20 @@ def run(cfg: TrainConfig, log=print) -> int:
             chunks[length] = jax.jit(_over_seeds(fn, k), donate_argnums=0)
         return chunks[length]
 
-    evaluate = jax.jit(_over_seeds(make_eval(exp.cell, exp.task, cfg.eval_batch), k))
+    if exp.task.eval_splits:
+        evaluate_split = make_split_eval(exp.cell, exp.task, cfg.eval_batch, k)
+
+        def evaluate(params, final):
+            val, test = exp.task.eval_splits
+            metrics = {f"{val}_{name}": v for name, v in evaluate_split(params, val).items()}
+            if final:
+                metrics.update({f"{test}_{name}": v for name, v in evaluate_split(params, test).items()})
+            return metrics
+    else:
+        evaluate_batch = jax.jit(_over_seeds(make_eval(exp.cell, exp.task, cfg.eval_batch), k))
+
+        def evaluate(params, final):
+            return {f"test_{name}": v for name, v in evaluate_batch(params).items()}
     unitarity = jax.jit(_over_seeds(lambda p: unitarity_error(exp.cell.recurrent_matrix(p)), k))
     unitary_keys = [name for name, label in exp.labels.items() if label == cells.UNITARY]
     reproject = jax.jit(
@@ -321,7 +371,7 @@ def run(cfg: TrainConfig, log=print) -> int:
             if exp.cell.is_unitary():
                 extra["unitarity_error"] = unitarity(state.params)
             if step % cfg.eval_every == 0 or step == cfg.steps:
-                extra.update({f"test_{name}": v for name, v in evaluate(state.params).items()})
+                extra.update(evaluate(state.params, step == cfg.steps))
             extra = jax.device_get(extra)
             wall = elapsed_before + time.perf_counter() - start
             last_lines = []

@@ -14,6 +14,12 @@ copy           L = T + 20: 10 symbols from {1..8}, T - 1 blanks (0), the marker 
                10 blanks; output: blanks, then the 10 symbols in the last 10 steps.
                One-hot inputs (10), 9 output classes; cross-entropy averaged over all
                L steps; baseline 10 log(8) / (T + 20) (blanks known, symbols guessed).
+mnist          pixel MNIST: one pixel (in [0, 1]) per step, L = T = 784 by default
+               (T = 196, 49, 16, 4 or 1: images block-averaged to 14x14, 7x7, ... for
+               quick runs); 10 classes read out at the last step; cross-entropy and
+               accuracy. Training batches come from the 55k training images, validation
+               metrics (``val_*``) from the 5k held-out ones, test metrics from the 10k.
+pmnist         the same with the pixel order fixed by ``permutation_seed``.
 system-id      a target uRNN with a random unitary W (``target="full"``: Haar;
                ``"restricted"``: the Arjovsky product at a random point, seeded by
                ``target_seed``), V = U = I, h0 = 0, hidden bias -0.1; inputs unit-variance
@@ -24,11 +30,14 @@ system-id      a target uRNN with a random unitary W (``target="full"``: Haar;
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from rnnlab.errors import UsageError
 from rnnlab.training import cells as cells_mod
@@ -62,6 +71,20 @@ class Task:
 
     def sample(self, key: jax.Array, batch: int) -> tuple[jax.Array, jax.Array]:
         raise NotImplementedError
+
+    def sample_step(self, data_key: jax.Array, step: jax.Array, batch: int) -> tuple[jax.Array, jax.Array]:
+        """The training batch of step ``step`` (a function of the step number alone)."""
+        return self.sample(jax.random.fold_in(data_key, step), batch)
+
+    #: Splits of a fixed dataset evaluated during (``"val"``) and at the end of (``"test"``)
+    #: a run; empty for generated tasks, which use one fixed sampled test batch.
+    eval_splits = ()
+
+    def check_batch(self, batch: int) -> None:
+        """Raise :class:`UsageError` if ``batch`` cannot be drawn (datasets too small)."""
+
+    def write_files(self, out: Path) -> None:
+        """Files the task leaves in the run folder (pmnist: ``permutation.npy``)."""
 
     def loss(self, pred: jax.Array, y: jax.Array) -> jax.Array:
         return jnp.mean((pred - y) ** 2)
@@ -217,7 +240,110 @@ class SystemID(Task):
         return {k: (v if k == cell.recurrent_leaf else cells_mod.FROZEN) for k, v in labels.items()}
 
 
-REGISTRY: dict[str, type[Task]] = {t.name: t for t in (Addition, Multiplication, Copy, SystemID)}
+MNIST_SIDE = 28
+#: Sequence lengths of pixel MNIST: the image block-averaged to s x s, s dividing 28.
+MNIST_LENGTHS = tuple(s * s for s in (28, 14, 7, 4, 2, 1))
+
+
+@functools.lru_cache(maxsize=2)
+def _mnist_arrays(data: str | None, T: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """``{split: (images (n, T) uint8, labels (n,) int32)}``, images pooled to T pixels."""
+    from rnnlab.training.datasets import load_mnist
+
+    splits = load_mnist(data)
+    side = math.isqrt(T)
+    f = MNIST_SIDE // side
+    out = {}
+    for name in ("train", "val", "test"):
+        x, y = splits.split(name)
+        x = np.asarray(x, np.float32).reshape(-1, side, f, side, f).mean(axis=(2, 4))
+        out[name] = (np.rint(x).astype(np.uint8).reshape(-1, T), np.asarray(y, np.int32))
+    return out
+
+
+@dataclass(frozen=True)
+class PixelMNIST(Task):
+    """Sequential (optionally permuted) pixel MNIST; see the module table."""
+
+    permuted: bool = False
+    permutation_seed: int = 0
+    data: str | None = None
+    train_subset: int = 0
+
+    name = "mnist"
+    description = "pixel MNIST, one pixel per step (T = 784; 196, 49, ... pool the image); cross-entropy, accuracy"
+    n_in = 1
+    n_out = 10
+    eval_splits = ("val", "test")
+
+    @property
+    def baseline(self):
+        return math.log(10.0)  # uniform guess
+
+    @property
+    def order(self) -> np.ndarray | None:
+        """Pixel order ``(T,)`` of pmnist (step t sees pixel ``order[t]``); None for mnist."""
+        if not self.permuted:
+            return None
+        from rnnlab.training.datasets import stable_permutation
+
+        return np.array(stable_permutation(self.T, self.permutation_seed))
+
+    def split(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """Images ``(n, T) uint8`` (pixel order applied) and labels ``(n,)`` of a split."""
+        x, y = _mnist_arrays(self.data, self.T)[name]
+        if name == "train" and self.train_subset:
+            x, y = x[: self.train_subset], y[: self.train_subset]
+        order = self.order
+        return (x if order is None else x[:, order]), y
+
+    def check_batch(self, batch):
+        n = len(self.split("train")[0])
+        if batch > n:
+            raise UsageError(f"batch {batch} exceeds the {n} training images")
+
+    def write_files(self, out):
+        if self.permuted:
+            np.save(out / "permutation.npy", self.order)
+
+    @staticmethod
+    def to_sequences(images: jax.Array) -> jax.Array:
+        """``(B, T) uint8 -> (T, B, 1)`` float32 in [0, 1], time first."""
+        return (images.astype(jnp.float32) / 255.0).T[:, :, None]
+
+    def sample_step(self, data_key, step, batch):
+        # Epoch e visits the training images in the order permutation(fold_in(key, e)); the
+        # batch of a step is its slice of that order, so it depends on the step number alone.
+        images, labels = self.split("train")
+        n = len(images)
+        per_epoch = n // batch
+        epoch, k = jnp.divmod(step, per_epoch)
+        order = jax.random.permutation(jax.random.fold_in(data_key, epoch), n)
+        idx = jax.lax.dynamic_slice(order, (k * batch,), (batch,))
+        return self.to_sequences(jnp.asarray(images)[idx]), jnp.asarray(labels)[idx]
+
+    def sample(self, key, batch):
+        images, labels = self.split("train")
+        idx = jax.random.choice(key, len(images), (batch,), replace=False)
+        return self.to_sequences(jnp.asarray(images)[idx]), jnp.asarray(labels)[idx]
+
+    def loss(self, pred, y):
+        logp = jax.nn.log_softmax(pred, axis=-1)
+        return -jnp.mean(jnp.take_along_axis(logp, y[:, None], axis=-1))
+
+    def metrics(self, pred, y):
+        return {"xent": self.loss(pred, y), "accuracy": jnp.mean(jnp.argmax(pred, axis=-1) == y)}
+
+
+@dataclass(frozen=True)
+class PermutedMNIST(PixelMNIST):
+    name = "pmnist"
+    description = "permuted pixel MNIST (pixel order from permutation_seed, saved as permutation.npy)"
+
+
+REGISTRY: dict[str, type[Task]] = {
+    t.name: t for t in (Addition, Multiplication, Copy, SystemID, PixelMNIST, PermutedMNIST)
+}
 MIN_T = {"addition": 2, "multiplication": 2, "copy": 1, "system-id": 1}
 SYSTEM_ID_TARGETS = ("full", "restricted")
 
@@ -226,10 +352,20 @@ def names() -> list[str]:
     return list(REGISTRY)
 
 
-def make(name: str, T: int, n: int, *, target: str = "full", target_seed: int = 0) -> Task:
-    """The task ``name`` with length option ``T``; ``n``, ``target`` and ``target_seed`` are for system-id."""
+def make(name: str, T: int, n: int, *, target: str = "full", target_seed: int = 0,
+         permutation_seed: int = 0, data: str | None = None, train_subset: int = 0) -> Task:
+    """The task ``name`` with length option ``T``; ``n``, ``target`` and ``target_seed`` are for
+    system-id; ``permutation_seed`` (pmnist), ``data`` (an IDX folder) and ``train_subset``
+    (first K training images, 0: all) for mnist / pmnist."""
     if name not in REGISTRY:
         raise UsageError(f"unknown task {name!r}; choose from {', '.join(REGISTRY)}")
+    if name in ("mnist", "pmnist"):
+        if T not in MNIST_LENGTHS:
+            raise UsageError(f"T must be one of {', '.join(map(str, MNIST_LENGTHS))} for {name}, got {T!r}")
+        if data is not None and not Path(data).expanduser().is_dir():
+            raise UsageError(f"--data {data!r} is not a folder of MNIST IDX files")
+        return REGISTRY[name](T, permuted=name == "pmnist", permutation_seed=permutation_seed,
+                              data=data, train_subset=train_subset)
     if isinstance(T, bool) or not isinstance(T, int) or T < MIN_T[name]:
         raise UsageError(f"T must be an integer >= {MIN_T[name]} for {name}, got {T!r}")
     if name == "system-id":
