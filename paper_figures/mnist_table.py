@@ -1,0 +1,54 @@
+"""Full-capacity uRNN paper, pixel / permuted MNIST: test accuracy per model (configs/full-urnn-mnist.toml).
+
+Rows: one per model and N: the parameter count and the test accuracy (10k test images, at
+the end of training) unpermuted and permuted, with the validation accuracy beside it.
+Full mode: restricted uRNN N=512, full uRNN N=116 and 512, LSTM N=128, 784 steps per image,
+10^5 steps of batch 100 (days per run on the 2-core CPU; a GPU is the place for it).
+Quick mode: images block-averaged to 7x7 (49 steps), small N, 200 steps of batch 32,
+about 2-3 minutes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from paper_figures._common import parser, save_figure, save_rows
+
+NAME = "mnist_table"
+CONFIG = Path(__file__).resolve().parent.parent / "configs" / "full-urnn-mnist.toml"
+
+
+def main(argv=None) -> int:
+    p = parser(NAME, __doc__.splitlines()[0])
+    p.add_argument("--jobs", type=int, default=2, help="runs in parallel (default 2)")
+    args = p.parse_args(argv)
+    from rnnlab.training import sweep
+
+    runs = args.out / f"{NAME}-runs{'-quick' if args.quick else ''}"
+    rc = sweep.run(CONFIG, runs, jobs=args.jobs, quick=args.quick)
+    table: dict[tuple, dict] = {}
+    for r in sweep.read_results(runs):
+        if r.get("final_test_accuracy") is None:
+            continue
+        row = table.setdefault((r["model"], r["n"]), dict(model=r["model"], n=r["n"], params=r["num_params"], T=r["T"]))
+        kind = "permuted" if r["task"] == "pmnist" else "unpermuted"
+        row[f"test_accuracy_{kind}"] = r["final_test_accuracy"]
+        row[f"val_accuracy_{kind}"] = r["final_val_accuracy"]
+    rows = list(table.values())
+    save_rows(args.out, NAME, rows, dict(config=str(CONFIG), quick=args.quick, runs=str(runs)))
+
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 3.2))
+    ax.axis("off")
+    cells = [[f"{r['model']} N={r['n']}", f"{r['params']:,}",
+              *(f"{100 * r[k]:.1f}" if k in r else "-" for k in ("test_accuracy_unpermuted", "test_accuracy_permuted"))]
+             for r in rows]
+    ax.table(cellText=cells, colLabels=["model", "params", "MNIST %", "permuted %"], loc="center")
+    ax.set_title(f"test accuracy ({'quick: 7x7 images, 200 steps' if args.quick else 'full'})")
+    save_figure(fig, args.out, NAME)
+    return rc
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

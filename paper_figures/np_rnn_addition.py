@@ -1,0 +1,53 @@
+"""np-RNN paper, addition / multiplication: test MSE vs T for each model (sweep configs/np-rnn-addition.toml).
+
+Rows: one per task, T and model: the final test MSE (1000 fixed sequences in full mode,
+256 in quick mode; mean over seeds) and the input-blind baseline. Full mode is 48 runs of
+2 x 10^4 steps (about 1-6 h each on the 2-core CPU at T = 150-400; much less on a GPU);
+quick mode is 6 runs (T = 10, 20; N = 16; 300 steps), about 1-2 minutes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from paper_figures._common import parser, save_figure, save_rows
+
+NAME = "np_rnn_addition"
+CONFIG = Path(__file__).resolve().parent.parent / "configs" / "np-rnn-addition.toml"
+
+
+def main(argv=None) -> int:
+    p = parser(NAME, __doc__.splitlines()[0])
+    p.add_argument("--jobs", type=int, default=2, help="runs in parallel (default 2)")
+    args = p.parse_args(argv)
+    from rnnlab.training import sweep
+
+    runs = args.out / f"{NAME}-runs{'-quick' if args.quick else ''}"
+    rc = sweep.run(CONFIG, runs, jobs=args.jobs, quick=args.quick)
+    table: dict[tuple, list] = {}
+    for r in sweep.read_results(runs):
+        if r.get("final_test_mse") is not None:
+            table.setdefault((r["task"], r["T"], r["model"], r["n"], r["num_params"], r["baseline"]), []).append(
+                r["final_test_mse"])
+    rows = [dict(task=t, T=T, model=m, n=n, params=k, test_mse=sum(v) / len(v), seeds=len(v), baseline=b)
+            for (t, T, m, n, k, b), v in sorted(table.items())]
+    save_rows(args.out, NAME, rows, dict(config=str(CONFIG), quick=args.quick, runs=str(runs)))
+
+    import matplotlib.pyplot as plt
+
+    task_names = sorted({r["task"] for r in rows})
+    fig, axes = plt.subplots(1, len(task_names), figsize=(5 * len(task_names), 3.6), squeeze=False)
+    for ax, task in zip(axes[0], task_names):
+        sub = [r for r in rows if r["task"] == task]
+        for model in sorted({r["model"] for r in sub}):
+            pts = sorted((r["T"], r["test_mse"]) for r in sub if r["model"] == model)
+            ax.plot(*zip(*pts), marker="o", label=model)
+        ax.axhline(sub[0]["baseline"], color="gray", ls="--", label="baseline")
+        ax.set(xlabel="T", ylabel="test MSE", title=task, yscale="log")
+        ax.legend(fontsize=7)
+    save_figure(fig, args.out, NAME)
+    return rc
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
