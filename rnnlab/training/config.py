@@ -31,7 +31,7 @@ class TrainConfig:
     task: str = _opt("addition", "task name (rnnlab tasks)")
     model: str = _opt("np-rnn", "model name (rnnlab models)")
     n: int = _opt(100, "hidden units")
-    T: int = _opt(100, "task length option (copy: delay; others: sequence length)")
+    T: int = _opt(100, "task length option (copy: delay; speech: frames per training crop; others: sequence length)")
     steps: int = _opt(1000, "training steps (may be changed on --resume)")
     batch: int = _opt(20, "sequences per step")
     optimiser: str = _opt("rmsprop", "Euclidean optimiser: sgd, rmsprop or adam")
@@ -48,8 +48,9 @@ class TrainConfig:
     target: str = _opt("full", "system-id target: full or restricted")
     target_seed: int = _opt(0, "system-id target's seed")
     permutation_seed: int = _opt(0, "pmnist: seed of the fixed pixel order (saved as permutation.npy)")
-    data: str | None = _opt(None, "mnist / pmnist: folder of MNIST IDX files (default: the embedded copy)", type=str)
-    train_subset: int = _opt(0, "mnist / pmnist: train on the first K training images only (0: all)")
+    data: str | None = _opt(None, "mnist / pmnist: folder of MNIST IDX files (default: the embedded copy); "
+                            "speech: your TIMIT folder (default: the espeak-ng corpus)", type=str)
+    train_subset: int = _opt(0, "mnist / pmnist / speech: train on the first K training images / utterances only (0: all)")
     seed: int = _opt(0, "first seed; run k uses seed + k")
     seeds: int = _opt(1, "independent seeds trained together (vmap)")
     log_every: int = _opt(10, "steps per metrics line (and per compiled chunk)")
@@ -71,6 +72,8 @@ class TrainConfig:
 
 MNIST_TASKS = ("mnist", "pmnist")
 MNIST_LENGTH = 784
+#: Default T of the speech task (frames per training crop; see rnnlab.training.tasks.SPEECH_T).
+SPEECH_LENGTH = 300
 
 RUN_CONTROL = ("out", "resume", "progress")
 #: Keys a resumed run may change without becoming a different run.
@@ -126,6 +129,8 @@ def resolve(file_values: dict[str, Any], flag_values: dict[str, Any]) -> TrainCo
     values = {**file_values, **{k: _coerce(k, v) for k, v in flag_values.items() if v is not None}}
     if values.get("task") in MNIST_TASKS and "T" not in values:
         values["T"] = MNIST_LENGTH  # the other tasks' default T (100) is not a pixel count
+    if values.get("task") == "speech" and "T" not in values:
+        values["T"] = SPEECH_LENGTH
     cfg = TrainConfig(**values)
     validate(cfg)
     return cfg

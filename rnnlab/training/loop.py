@@ -321,7 +321,8 @@ def run(cfg: TrainConfig, log=print) -> int:
         return chunks[length]
 
     if exp.task.eval_splits:
-        evaluate_split = make_split_eval(exp.cell, exp.task, cfg.eval_batch, k)
+        evaluate_split = (exp.task.split_eval(exp.cell, cfg.eval_batch, k)
+                          or make_split_eval(exp.cell, exp.task, cfg.eval_batch, k))
 
         def evaluate(params, final):
             val, test = exp.task.eval_splits

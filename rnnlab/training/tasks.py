@@ -20,6 +20,15 @@ mnist          pixel MNIST: one pixel (in [0, 1]) per step, L = T = 784 by defau
                accuracy. Training batches come from the 55k training images, validation
                metrics (``val_*``) from the 5k held-out ones, test metrics from the 10k.
 pmnist         the same with the pixel order fixed by ``permutation_seed``.
+speech         next-frame prediction on 8 kHz STFT log-magnitudes (129 bins; Wisdom et al.):
+               the input at step t is frame t (standardised per bin with training-set
+               statistics), the target frame t + 1 (raw log-magnitude), read out at every
+               step; MSE over the valid (unpadded) frames. Training sequences are crops of
+               T + 1 frames of whole utterances (a random start when an utterance is
+               longer, zero padding and a mask when shorter); ``val_*`` / ``test_*`` metrics
+               use whole utterances: MSE, oracle-phase SegSNR, and on test STOI / PESQ when
+               pystoi and pesq are installed. Data: the espeak-ng corpus, or ``data`` = a
+               TIMIT folder.
 system-id      a target uRNN with a random unitary W (``target="full"``: Haar;
                ``"restricted"``: the Arjovsky product at a random point, seeded by
                ``target_seed``), V = U = I, h0 = 0, hidden bias -0.1; inputs unit-variance
@@ -32,6 +41,7 @@ from __future__ import annotations
 
 import functools
 import math
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -102,6 +112,12 @@ class Task:
 
     def labels(self, cell: cells_mod.Cell, params: dict) -> dict[str, str]:
         return cell.labels(params)
+
+    def split_eval(self, cell: cells_mod.Cell, chunk: int, k: int):
+        """A task's own ``(params, split) -> {metric: (k,) array}`` for its ``eval_splits``
+        (``params`` with a leading ``(k,)`` seed axis, ``chunk`` examples at a time), or None
+        for the classification evaluation of :func:`rnnlab.training.loop.make_split_eval`."""
+        return None
 
 
 @dataclass(frozen=True)
@@ -341,8 +357,201 @@ class PermutedMNIST(PixelMNIST):
     description = "permuted pixel MNIST (pixel order from permutation_seed, saved as permutation.npy)"
 
 
+#: Default crop length of the speech task in frames: longer than every utterance of the
+#: espeak corpus (at most 282 frames, 4.5 s), so its utterances are never cropped; 4.8 s
+#: random crops of TIMIT's longer utterances.
+SPEECH_T = 300
+SPEECH_SPLITS = ("train", "val", "test")
+
+
+@dataclass(frozen=True)
+class SpeechCorpus:
+    """The utterances of each split plus the training frames packed for on-device cropping."""
+
+    splits: dict  # split -> list[Utterance]
+    frames: np.ndarray  # (sum of training lengths, 129) float32, utterances back to back
+    offsets: np.ndarray  # (n_train,) int32: first row of each training utterance in ``frames``
+    lengths: np.ndarray  # (n_train,) int32: frames of each training utterance
+    mean: np.ndarray  # (129,) per-bin training-set mean of the log-magnitudes
+    std: np.ndarray  # (129,) per-bin training-set standard deviation
+
+
+@functools.lru_cache(maxsize=2)
+def _speech_corpus(data: str | None, train_subset: int) -> SpeechCorpus:
+    from rnnlab.training.datasets import load_speech
+
+    source = "espeak" if data is None else Path(data).expanduser()
+    progress = sys.stderr.isatty()
+    splits = {name: load_speech(source, name, progress=progress) for name in SPEECH_SPLITS}
+    if train_subset:
+        splits["train"] = splits["train"][:train_subset]
+    train = splits["train"]
+    lengths = np.array([len(u.frames) for u in train], np.int32)
+    offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int32)
+    frames = np.concatenate([u.frames for u in train]).astype(np.float32)
+    mean = frames.mean(axis=0)
+    std = np.maximum(frames.std(axis=0), 1e-3)
+    return SpeechCorpus(splits, frames, offsets, lengths, mean.astype(np.float32), std.astype(np.float32))
+
+
+def _speech_extra_metrics_available() -> bool:
+    try:
+        import pesq  # noqa: F401
+        import pystoi  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class Speech(Task):
+    """Next-frame prediction of STFT log-magnitudes (see the module table and docs/datasets.md).
+
+    Targets ``y`` are a pair ``(frames (T, B, 129), mask (T, B))``: ``mask`` is False where
+    the target frame lies past the end of its utterance (padding), and those frames count
+    nowhere. The model's raw output ``z`` is in standardised units; its prediction of the
+    log-magnitude is ``mean + std * z`` (:meth:`predict`), with the per-bin training-set
+    statistics, so an untrained model starts near the mean frame.
+    """
+
+    data: str | None = None
+    train_subset: int = 0
+
+    name = "speech"
+    description = ("next STFT log-magnitude frame (8 kHz, 129 bins; espeak corpus or --data TIMIT); "
+                   "MSE, SegSNR, STOI/PESQ")
+    n_in = 129
+    n_out = 129
+    all_steps = True
+    eval_splits = ("val", "test")
+
+    def corpus(self) -> SpeechCorpus:
+        return _speech_corpus(self.data, self.train_subset)
+
+    @property
+    def baseline(self):
+        # Predicting the training-set mean frame: the mean per-bin variance (on training data).
+        return float(np.mean(self.corpus().std.astype(np.float64) ** 2))
+
+    def check_batch(self, batch):
+        n = len(self.corpus().lengths)
+        if batch > n:
+            raise UsageError(f"batch {batch} exceeds the {n} training utterances")
+
+    def write_files(self, out):
+        import json
+
+        info: dict = {"source": "espeak" if self.data is None else str(Path(self.data).expanduser())}
+        info["utterances"] = {name: len(utts) for name, utts in self.corpus().splits.items()}
+        if self.data is None:
+            from rnnlab.training.datasets import espeak_manifest
+
+            manifests = {name: espeak_manifest(name) for name in SPEECH_SPLITS}
+            info["espeak_ng"] = manifests["train"]["espeak_ng"]
+            info["digests"] = {name: m["digest"] for name, m in manifests.items()}
+        (out / "speech_data.json").write_text(json.dumps(info, indent=1) + "\n")
+
+    def standardise(self, frames: jax.Array) -> jax.Array:
+        c = self.corpus()
+        return (frames - jnp.asarray(c.mean)) / jnp.asarray(c.std)
+
+    def predict(self, out: jax.Array) -> jax.Array:
+        """Model outputs (standardised units) -> predicted log-magnitudes."""
+        c = self.corpus()
+        return jnp.asarray(c.mean) + jnp.asarray(c.std) * out
+
+    def crops(self, idx: jax.Array, key: jax.Array) -> tuple[jax.Array, tuple[jax.Array, jax.Array]]:
+        """``T + 1``-frame crops of the training utterances ``idx (B,)``: ``x (T, B, 129)`` and
+        ``(targets (T, B, 129), mask (T, B))``. An utterance longer than ``T + 1`` frames is
+        cropped at a start drawn uniformly from ``key``; a shorter one is zero-padded."""
+        c = self.corpus()
+        lengths = jnp.asarray(c.lengths)[idx]
+        starts = jax.random.randint(key, idx.shape, 0, jnp.maximum(lengths - self.T, 1))
+        t = jnp.arange(self.T + 1)
+        within = starts[:, None] + t[None, :]  # (B, T + 1) frame index inside the utterance
+        valid = within < lengths[:, None]
+        rows = jnp.minimum(jnp.asarray(c.offsets)[idx][:, None] + within, len(c.frames) - 1)
+        frames = jnp.where(valid[..., None], jnp.asarray(c.frames)[rows], 0.0)  # (B, T + 1, 129)
+        x = jnp.where(valid[:, :-1, None], self.standardise(frames[:, :-1]), 0.0)
+        return jnp.swapaxes(x, 0, 1), (jnp.swapaxes(frames[:, 1:], 0, 1), valid[:, 1:].T)
+
+    def sample_step(self, data_key, step, batch):
+        # As pixel MNIST: epoch e visits the utterances in the order permutation(fold_in(k0, e));
+        # the crop starts of a step come from fold_in(k1, step). A function of the step alone.
+        n = len(self.corpus().lengths)
+        order_key, crop_key = jax.random.split(data_key)
+        epoch, k = jnp.divmod(step, n // batch)
+        order = jax.random.permutation(jax.random.fold_in(order_key, epoch), n)
+        idx = jax.lax.dynamic_slice(order, (k * batch,), (batch,))
+        return self.crops(idx, jax.random.fold_in(crop_key, step))
+
+    def sample(self, key, batch):
+        k1, k2 = jax.random.split(key)
+        idx = jax.random.choice(k1, len(self.corpus().lengths), (batch,), replace=False)
+        return self.crops(idx, k2)
+
+    def loss(self, pred, y):
+        targets, mask = y
+        err = jnp.mean((self.predict(pred) - targets) ** 2, axis=-1)  # (T, B): mean over bins
+        return jnp.sum(jnp.where(mask, err, 0.0)) / jnp.maximum(jnp.sum(mask), 1)
+
+    def metrics(self, pred, y):
+        return {"mse": self.loss(pred, y)}
+
+    def split_eval(self, cell, chunk, k):
+        """``(params, split) -> metrics`` on whole utterances of ``val`` / ``test`` (see
+        :meth:`Task.split_eval`): ``mse`` (frame-weighted over the split, as the training
+        loss), ``segsnr`` (mean over utterances, oracle phase), and on ``test`` ``stoi`` and
+        ``pesq`` (means over utterances; PESQ ignores utterances where it is undefined) when
+        pystoi and pesq import."""
+        from rnnlab.training.datasets import evaluate_prediction
+
+        c = self.corpus()
+        # One padded length for both splits, so one compiled program serves every chunk.
+        length = max(len(u.frames) for name in self.eval_splits for u in c.splits[name]) - 1
+
+        def predict(params, x):
+            return self.predict(cell.apply(params, x, True))
+
+        mapped = jax.jit(jax.vmap(predict, in_axes=(0, None)) if k > 1 else
+                         lambda p, x: predict(jax.tree.map(lambda a: a[0], p), x)[None])
+        extra = _speech_extra_metrics_available()
+        noted = []
+
+        def evaluate(params, split):
+            utts = c.splits[split]
+            with_extra = extra and split == "test"
+            if split == "test" and not extra and not noted:
+                print("rnnlab: pystoi / pesq not importable: test STOI and PESQ omitted "
+                      "(make speech-metrics installs them)", file=sys.stderr)
+                noted.append(True)
+            sq, frames = np.zeros(k), 0
+            per_utt: dict[str, list[list[float]]] = {}
+            for start in range(0, len(utts), chunk):
+                group = utts[start:start + chunk]
+                x = np.zeros((length, chunk, self.n_in), np.float32)
+                for b, u in enumerate(group):
+                    x[: len(u.frames) - 1, b] = (u.frames[:-1] - c.mean) / c.std
+                pred = np.asarray(jax.device_get(mapped(params, x)))  # (k, length, chunk, 129)
+                for b, u in enumerate(group):
+                    steps = len(u.frames) - 1
+                    frames += steps
+                    for s in range(k):
+                        m = evaluate_prediction(u, pred[s, :steps, b], extra_metrics=with_extra)
+                        sq[s] += m.pop("mse") * steps
+                        for name, value in m.items():
+                            per_utt.setdefault(name, [[] for _ in range(k)])[s].append(value)
+            out = {"mse": sq / frames}
+            for name, values in per_utt.items():
+                arr = np.array(values, np.float64)
+                out[name] = np.nanmean(arr, axis=1) if name == "pesq" else arr.mean(axis=1)
+            return out
+
+        return evaluate
+
+
 REGISTRY: dict[str, type[Task]] = {
-    t.name: t for t in (Addition, Multiplication, Copy, SystemID, PixelMNIST, PermutedMNIST)
+    t.name: t for t in (Addition, Multiplication, Copy, SystemID, PixelMNIST, PermutedMNIST, Speech)
 }
 MIN_T = {"addition": 2, "multiplication": 2, "copy": 1, "system-id": 1}
 SYSTEM_ID_TARGETS = ("full", "restricted")
@@ -356,7 +565,8 @@ def make(name: str, T: int, n: int, *, target: str = "full", target_seed: int = 
          permutation_seed: int = 0, data: str | None = None, train_subset: int = 0) -> Task:
     """The task ``name`` with length option ``T``; ``n``, ``target`` and ``target_seed`` are for
     system-id; ``permutation_seed`` (pmnist), ``data`` (an IDX folder) and ``train_subset``
-    (first K training images, 0: all) for mnist / pmnist."""
+    (first K training images, 0: all) for mnist / pmnist; for speech ``data`` is a TIMIT folder
+    (default: the espeak corpus) and ``train_subset`` the first K training utterances."""
     if name not in REGISTRY:
         raise UsageError(f"unknown task {name!r}; choose from {', '.join(REGISTRY)}")
     if name in ("mnist", "pmnist"):
@@ -366,6 +576,12 @@ def make(name: str, T: int, n: int, *, target: str = "full", target_seed: int = 
             raise UsageError(f"--data {data!r} is not a folder of MNIST IDX files")
         return REGISTRY[name](T, permuted=name == "pmnist", permutation_seed=permutation_seed,
                               data=data, train_subset=train_subset)
+    if name == "speech":
+        if isinstance(T, bool) or not isinstance(T, int) or T < 1:
+            raise UsageError(f"T (frames per training crop) must be an integer >= 1 for speech, got {T!r}")
+        if data is not None and not Path(data).expanduser().is_dir():
+            raise UsageError(f"--data {data!r} is not a folder (speech: your TIMIT directory)")
+        return Speech(T, data=data, train_subset=train_subset)
     if isinstance(T, bool) or not isinstance(T, int) or T < MIN_T[name]:
         raise UsageError(f"T must be an integer >= {MIN_T[name]} for {name}, got {T!r}")
     if name == "system-id":
