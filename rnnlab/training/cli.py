@@ -38,6 +38,8 @@ def register(subparsers) -> None:
     sweep.add_argument("--quick", action="store_true", help="apply the file's [quick] overrides (tiny runs)")
     sweep.add_argument("--seeds", type=int, metavar="K", help="override: seeds vmapped inside each point")
     sweep.add_argument("--steps", type=int, metavar="S", help="override: training steps of every point")
+    sweep.add_argument("--where", action="append", metavar="KEY=VALUE",
+                       help="run only the grid points whose config has this value (repeatable), e.g. --where T=150")
     sweep.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True)
     sweep.set_defaults(func=_sweep)
 
@@ -77,7 +79,7 @@ def _sweep(args) -> int:
 
     overrides = {k: v for k, v in (("seeds", args.seeds), ("steps", args.steps)) if v is not None}
     return sweep.run(args.config, args.out, jobs=args.jobs, quick=args.quick, overrides=overrides,
-                     progress=args.progress)
+                     where=sweep.parse_where(args.where), progress=args.progress)
 
 
 def _models(args) -> int:

@@ -18,7 +18,8 @@ The sweep file::
 
 Each point is its own run folder ``OUT/<key>-<value>_...`` (``seeds`` are vmapped inside
 it, as in ``rnnlab train``), run as a separate ``rnnlab train`` process, ``--jobs`` at a
-time. A point whose ``summary.json`` shows all its steps is skipped; a point interrupted
+time (``--where KEY=VALUE`` runs only the matching points, e.g. one column of a table).
+A point whose ``summary.json`` shows all its steps is skipped; a point interrupted
 part-way is resumed from its checkpoint. ``OUT/results.csv`` holds one row per point and
 seed: the grid keys, every config key, the parameter count, wall time and final metrics.
 """
@@ -107,8 +108,35 @@ def _slug(value: Any) -> str:
     return "".join(c if c.isalnum() or c in ".+-" else "-" for c in text)
 
 
-def points(sweep: Sweep, *, quick: bool = False, overrides: dict[str, Any] | None = None) -> list[Point]:
-    """Every grid point's resolved, validated config (building each run checks the names)."""
+def parse_where(items: list[str] | None) -> dict[str, str]:
+    """``["T=150", "model=irnn"]`` -> ``{"T": "150", "model": "irnn"}`` (keys checked)."""
+    out = {}
+    for item in items or ():
+        key, sep, value = item.partition("=")
+        if not sep or not value:
+            raise UsageError(f"--where needs KEY=VALUE, got {item!r}")
+        out[_key(key.strip())] = value.strip()
+    return out
+
+
+def _matches(cfg: config_mod.TrainConfig, where: dict[str, str]) -> bool:
+    for key, wanted in where.items():
+        value = getattr(cfg, key)
+        if isinstance(value, float) or (isinstance(value, int) and not isinstance(value, bool)):
+            try:
+                if float(wanted) != float(value):
+                    return False
+            except ValueError:
+                return False
+        elif str(value).lower() != wanted.lower():
+            return False
+    return True
+
+
+def points(sweep: Sweep, *, quick: bool = False, overrides: dict[str, Any] | None = None,
+           where: dict[str, str] | None = None) -> list[Point]:
+    """Every grid point's resolved, validated config (building each run checks the names);
+    with ``where``, only the points whose config has those values (see :func:`parse_where`)."""
     from rnnlab.training import loop
 
     base, grid = dict(sweep.base), dict(sweep.grid)
@@ -127,9 +155,14 @@ def points(sweep: Sweep, *, quick: bool = False, overrides: dict[str, Any] | Non
         for k, v in values.items():
             flat.update(v if isinstance(v, dict) else {k: v})
         cfg = config_mod.resolve({k: config_mod._coerce(k, v) for k, v in flat.items()}, {})
+        if where and not _matches(cfg, where):
+            continue
         loop.build(cfg)
         name = "_".join(f"{k}-{_slug(v)}" for k, v in values.items()) or "point"
         out.append(Point(name, values, cfg))
+    if where and not out:
+        shown = " ".join(f"{k}={v}" for k, v in where.items())
+        raise UsageError(f"no grid point has {shown}")
     if len({p.name for p in out}) != len(out):
         raise UsageError("two grid points would share a run folder (repeated grid values?)")
     return out
@@ -188,15 +221,17 @@ def gather(out: Path, pts: list[Point]) -> Path:
 
 
 def run(path: str | Path, out: str | Path | None = None, *, jobs: int = 1, quick: bool = False,
-        overrides: dict[str, Any] | None = None, progress: bool = True, log=print) -> int:
-    """Run the sweep in ``path``; 0 if every point finished, 1 if any failed."""
+        overrides: dict[str, Any] | None = None, where: dict[str, str] | None = None,
+        progress: bool = True, log=print) -> int:
+    """Run the sweep in ``path`` (only the points matching ``where``, if given); 0 if every
+    point finished, 1 if any failed. ``results.csv`` covers the points run this time."""
     if jobs < 1:
         raise UsageError(f"--jobs must be >= 1, got {jobs}")
-    pts = points(load(path), quick=quick, overrides=overrides)
+    pts = points(load(path), quick=quick, overrides=overrides, where=where)
     out = Path(out or f"runs/sweep-{Path(path).stem}{'-quick' if quick else ''}")
     out.mkdir(parents=True, exist_ok=True)
     (out / "sweep.json").write_text(json.dumps(
-        {"file": str(path), "quick": quick, "overrides": overrides or {}, "points": [p.name for p in pts]}, indent=1))
+        {"file": str(path), "quick": quick, "overrides": overrides or {}, "where": where or {}, "points": [p.name for p in pts]}, indent=1))
     log(f"sweep {path}: {len(pts)} point(s), {jobs} at a time, folder {out}")
 
     from tqdm import tqdm

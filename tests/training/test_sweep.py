@@ -53,3 +53,18 @@ def test_bad_sweep_file_exits_2(text, fragment, tmp_path, capsys):
     err = capsys.readouterr().err
     assert fragment in err and err.count("\n") == 1
     assert not (tmp_path / "o").exists()
+
+
+def test_where_runs_only_matching_points(tmp_path, capsys):
+    spec = tmp_path / "s.toml"
+    spec.write_text(SWEEP)
+    out = tmp_path / "out"
+    assert main(["sweep", str(spec), "--out", str(out), "--quick", "--no-progress", "--where", "model=np-rnn"]) == 0
+    rows = list(csv.DictReader(open(out / "results.csv")))
+    assert {r["model"] for r in rows} == {"np-rnn"}
+    assert not (out / "model-irnn").exists()
+    capsys.readouterr()
+    assert main(["sweep", str(spec), "--out", str(out), "--where", "model=lstm"]) == 2
+    assert "no grid point has model=lstm" in capsys.readouterr().err
+    assert main(["sweep", str(spec), "--out", str(out), "--where", "T"]) == 2
+    assert "--where needs KEY=VALUE" in capsys.readouterr().err
