@@ -1,22 +1,28 @@
 """Item 4: time to measure the Jacobian rank of each parameterization vs N.
 
 One measurement is what :func:`rnnlab.capacity.measure` does per seed: the float64
-Jacobian ``d[Re W, Im W] / d theta`` (``jax.jacfwd``, jitted) at one random point, then
-:func:`rnnlab.analysis.numerical_rank` (QR of the tall ``2N^2 x P`` matrix, then the SVD).
-Compilation of the Jacobian is reported apart (``compile_s``); ``end-to-end`` is
-Jacobian + rank after compilation, which is what every further seed costs.
+Jacobian ``d[Re W, Im W] / d theta`` (jitted, factor by factor) at one random point, then
+:func:`rnnlab.analysis.numerical_rank` (tall-skinny QR of the ``2N^2 x P`` matrix, one row
+block per core, then the SVD of the ``P x P`` triangle). Compilation of the Jacobian is
+reported apart (``compile_s``); ``end-to-end`` is Jacobian + rank after compilation, which
+is what every further seed costs. The detail splits it into Jacobian, triangle (QR) and SVD
+medians, and records the process CPU seconds per end-to-end run and the load average: on
+a shared machine, wall time above CPU time / cores means other processes held the cores.
 """
 
 from __future__ import annotations
 
+import os
 import time
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+import scipy.linalg
 
 from benchmarks import Row, time_call
 from rnnlab.analysis import numerical_rank
+from rnnlab.analysis.rank import triangle
 from rnnlab.capacity import get
 from rnnlab.capacity.jacobian import jacobian
 
@@ -39,13 +45,22 @@ def measure_one(name: str, n: int, repeats: int) -> dict:
     jac = jacobian(p, theta)
     rank_t = time_call(lambda: numerical_rank(jac), repeats, warmup=0)
     res = numerical_rank(jac)
-    t0 = time.perf_counter()
+    split = {}
+    if jac.shape[0] > 2 * jac.shape[1]:  # numerical_rank's tall route, in its two steps
+        split["triangle"] = time_call(lambda: triangle(jac), repeats, warmup=0).as_record()
+        r = triangle(jac)
+        split["svd"] = time_call(lambda: scipy.linalg.svd(r, compute_uv=False, check_finite=False,
+                                                          lapack_driver="gesdd"), repeats, warmup=0).as_record()
+    del jac
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    t0, c0 = time.perf_counter(), time.process_time()
     for _ in range(repeats):
         numerical_rank(jacobian(p, theta))
     end_to_end = (time.perf_counter() - t0) / repeats
+    cpu = (time.process_time() - c0) / repeats
     return {"n": n, "params": p.num_params, "rows": 2 * n * n, "rank": res.rank, "manifold_dim": p.manifold_dim,
-            "jacobian": jac_t.as_record(), "rank_svd": rank_t.as_record(), "end_to_end_s": end_to_end,
-            "compile_s": jac_t.compile}
+            "jacobian": jac_t.as_record(), "rank_svd": rank_t.as_record(), **split, "end_to_end_s": end_to_end,
+            "end_to_end_cpu_s": cpu, "loadavg_1min": load, "compile_s": jac_t.compile}
 
 
 def run(quick: bool) -> list[Row]:

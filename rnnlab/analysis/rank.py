@@ -13,6 +13,8 @@ confirmed exactly (see :mod:`rnnlab.capacity.exact`). When ``r = min(m, n)`` the
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -51,6 +53,45 @@ def default_tolerance(sigma_max: float, shape: tuple[int, int], dtype) -> float:
     return float(sigma_max) * max(shape) * float(np.finfo(dtype).eps)
 
 
+# Below about this many flops (m n^2) a QR takes milliseconds and threads are not worth it.
+_THREADED_FLOPS = 1 << 26
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def _qr_r(a: np.ndarray) -> np.ndarray:
+    return scipy.linalg.qr(a, mode="r", overwrite_a=False, check_finite=False)[0][: a.shape[1]]
+
+
+def triangle(matrix: np.ndarray, workers: int | None = None) -> np.ndarray:
+    """The ``n x n`` triangle ``R`` of a tall ``(m, n)`` matrix: same singular values, same
+    right singular vectors.
+
+    A tall-skinny QR (TSQR): the rows are cut into ``workers`` blocks (default: the usable
+    cores, as long as each block stays at least ``2n`` rows tall and the matrix is not
+    small), each block is reduced to its triangle by Householder QR in its own thread, and
+    the stacked triangles are reduced once more. Every step is an orthogonal transformation, so this is as exact as one
+    Householder QR of the whole matrix (backward stable: the singular values move by
+    ``O(eps) ||A||``). The threads are coarse (one LAPACK call each, the GIL released, BLAS
+    single-threaded), so a core taken by another process slows one block down instead of
+    stalling a fine-grained BLAS thread pool.
+    """
+    a = np.asarray(matrix)
+    m, n = a.shape
+    k = min(workers or _cores(), m // (2 * n)) if n else 1
+    if k < 2 or (workers is None and m * n * n < _THREADED_FLOPS):
+        return _qr_r(a)
+    cuts = np.linspace(0, m, k + 1).astype(int)
+    with ThreadPoolExecutor(k) as pool:
+        parts = list(pool.map(_qr_r, [a[lo:hi] for lo, hi in zip(cuts[:-1], cuts[1:])]))
+    return _qr_r(np.vstack(parts))
+
+
 def numerical_rank(matrix, tol: float | None = None) -> RankResult:
     """Rank of ``matrix`` (shape ``(m, n)``) from its singular values.
 
@@ -65,8 +106,8 @@ def numerical_rank(matrix, tol: float | None = None) -> RankResult:
         raise ValueError("numerical_rank: the matrix has non-finite entries")
     if a.shape[0] > 2 * a.shape[1]:
         # Tall: reduce to the n x n triangle first, which LAPACK's SVD would also do,
-        # but without its workspace for the m x n bidiagonalisation.
-        a = scipy.linalg.qr(a, mode="r", overwrite_a=False, check_finite=False)[0][: a.shape[1]]
+        # but without its workspace for the m x n bidiagonalisation (and on all cores).
+        a = triangle(a)
     s = scipy.linalg.svd(a, compute_uv=False, check_finite=False, lapack_driver="gesdd")
     shape = tuple(np.asarray(matrix).shape)
     if tol is None:
@@ -79,6 +120,6 @@ def null_space(matrix, rank: int) -> np.ndarray:
     """Orthonormal basis ``(n, n - rank)`` of the null space, from the SVD's right vectors."""
     a = np.asarray(matrix)
     if a.shape[0] > 2 * a.shape[1]:
-        a = scipy.linalg.qr(a, mode="r", check_finite=False)[0][: a.shape[1]]
+        a = triangle(a)
     _, _, vh = scipy.linalg.svd(a, full_matrices=True, check_finite=False)
     return vh[rank:].conj().T

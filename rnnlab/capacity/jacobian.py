@@ -24,8 +24,9 @@ from rnnlab.capacity.factors import Diagonal, Reflection
 from rnnlab.capacity.parameterizations import Parameterization
 from rnnlab.errors import UsageError
 
-# Bytes per Jacobian entry, all copies included: jacfwd's complex128 tangents (16 B) and the
-# float64 result (8 B) live at once, and the QR before the SVD copies the result once more.
+# Bytes per Jacobian entry, all copies included: the complex128 tangents (8 B per real entry)
+# and their last concatenation (8 B), the float64 result (8 B), and the row blocks the QR
+# before the SVD copies (8 B), with some slack.
 _BYTES_PER_ENTRY = 40
 
 
@@ -55,25 +56,60 @@ def check_fits(p: Parameterization) -> None:
         )
 
 
-def _real_image(p: Parameterization):
-    def f(theta):
-        w = p.matrix(theta)
-        return jnp.concatenate([w.real.ravel(), w.imag.ravel()])
+def _tangents(p: Parameterization):
+    """``theta -> dW/dtheta`` as complex ``(P, n, n)``: one tangent matrix per parameter.
 
-    return f
+    Factor by factor rather than ``jacfwd`` of the whole product: with ``W = A_0 A_1 ... A_k``,
+    ``dW/dtheta_i = A_0 ... A_{i-1} (dA_i/dtheta_i) A_{i+1} ... A_k``, so the tangents of a
+    factor's own parameters are pushed only through the factors to its left, and those
+    factors are applied Horner-style to all the tangents collected so far at once. ``jacfwd``
+    pushes every one of the P tangents through every factor (for ``restricted`` that is about
+    three times the FFTs). The result is the same Jacobian to rounding (a few 1e-17).
+    """
+    factors, slices = p.factors, p.slices()
+
+    def tangents(theta):
+        x = jnp.eye(p.n, dtype=jnp.complex128 if theta.dtype == jnp.float64 else jnp.complex64)
+        inputs = [None] * len(factors)  # inputs[i] = A_{i+1} ... A_k
+        for i in reversed(range(len(factors))):
+            inputs[i] = x
+            x = factors[i].apply(theta[slices[i]], x)
+        acc = None  # after factor i: the tangents of factors i.. with A_i ... applied
+        for i in reversed(range(len(factors))):
+            f, th, xi = factors[i], theta[slices[i]], inputs[i]
+            if acc is not None:
+                acc = jax.vmap(lambda y, f=f, th=th: f.apply(th, y))(acc)
+            if f.size:
+                own = jax.vmap(lambda v, f=f, th=th, xi=xi: jax.jvp(lambda u: f.apply(u, xi), (th,), (v,))[1])(
+                    jnp.eye(f.size, dtype=theta.dtype)
+                )
+                acc = own if acc is None else jnp.concatenate([own, acc], axis=0)
+        return acc
+
+    return tangents
 
 
 @functools.lru_cache(maxsize=64)
-def _compiled_jacobian(p: Parameterization):
+def _compiled_tangents(p: Parameterization):
     # One compiled Jacobian per map, reused across seeds (p is hashable: a frozen dataclass).
-    return jax.jit(jax.jacfwd(_real_image(p)))
+    return jax.jit(_tangents(p))
 
 
 def jacobian(p: Parameterization, theta) -> np.ndarray:
-    """``d[Re W, Im W] / d theta`` at ``theta``, float64, shape ``(2 n^2, P)``."""
+    """``d[Re W, Im W] / d theta`` at ``theta``, float64, shape ``(2 n^2, P)``.
+
+    The array is Fortran-ordered (each column contiguous), the layout LAPACK factors
+    without a transposing copy.
+    """
     with jax.enable_x64(True):
         theta = jnp.asarray(theta, jnp.float64)
-        return np.asarray(_compiled_jacobian(p)(theta))
+        tangents = np.asarray(_compiled_tangents(p)(theta))
+    params = tangents.shape[0]
+    tangents = tangents.reshape(params, -1)
+    out = np.empty((params, 2, tangents.shape[1]))
+    np.copyto(out[:, 0], tangents.real)
+    np.copyto(out[:, 1], tangents.imag)
+    return out.reshape(params, -1).T
 
 
 @dataclass

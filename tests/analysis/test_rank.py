@@ -57,3 +57,19 @@ def test_definiteness():
     assert not d.is_positive_definite
     d = definiteness(np.array([[1.0, 1.0], [0.0, 1.0]]))
     assert not d.is_symmetric
+
+
+@pytest.mark.parametrize("workers", [1, 2, 3])
+def test_tall_skinny_triangle_keeps_singular_values_and_rank(workers):
+    from rnnlab.analysis.rank import triangle
+
+    rng = np.random.default_rng(workers)
+    a = rng.standard_normal((300, 9)) @ rng.standard_normal((9, 12))  # rank 9 of 12
+    r = triangle(np.asfortranarray(a), workers=workers)
+    assert r.shape == (12, 12)
+    s_direct = np.linalg.svd(a, compute_uv=False)
+    s_tri = np.linalg.svd(r, compute_uv=False)
+    assert np.allclose(s_tri, s_direct, rtol=0, atol=1e-12 * s_direct[0])
+    assert numerical_rank(a).rank == 9
+    ns = null_space(a, 9)
+    assert np.linalg.norm(a @ ns) < 1e-10 * s_direct[0]

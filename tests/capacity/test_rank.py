@@ -75,3 +75,19 @@ def test_rank_deficient_jacobian_has_matching_null_space():
         theta = np.asarray(p.init(jax.random.key(0), jnp.float64))
     j = jacobian(p, theta)
     assert np.linalg.norm(j @ basis) < 1e-8 * res.singular_values[0]
+
+
+@pytest.mark.parametrize("name", names())
+def test_factorwise_jacobian_equals_jacfwd(name):
+    p = get(name)(5)
+    with jax.enable_x64(True):
+        theta = p.init(jax.random.key(3), jnp.float64)
+
+        def image(t):
+            w = p.matrix(t)
+            return jnp.concatenate([w.real.ravel(), w.imag.ravel()])
+
+        reference = np.asarray(jax.jacfwd(image)(theta))
+    j = jacobian(p, np.asarray(theta))
+    assert j.shape == reference.shape == (2 * 25, p.num_params)
+    assert np.allclose(j, reference, rtol=0, atol=1e-13)
