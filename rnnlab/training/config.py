@@ -50,7 +50,8 @@ class TrainConfig:
     permutation_seed: int = _opt(0, "pmnist: seed of the fixed pixel order (saved as permutation.npy)")
     data: str | None = _opt(None, "mnist / pmnist: folder of MNIST IDX files (default: the embedded copy); "
                             "speech: your TIMIT folder (default: the espeak-ng corpus)", type=str)
-    train_subset: int = _opt(0, "mnist / pmnist / speech: train on the first K training images / utterances only (0: all)")
+    train_subset: int = _opt(0, "mnist / pmnist / speech: train on the first K training images "
+                             "(speech: utterances) only (0: all)")
     seed: int = _opt(0, "first seed; run k uses seed + k")
     seeds: int = _opt(1, "independent seeds trained together (vmap)")
     log_every: int = _opt(10, "steps per metrics line (and per compiled chunk)")
@@ -72,7 +73,9 @@ class TrainConfig:
 
 MNIST_TASKS = ("mnist", "pmnist")
 MNIST_LENGTH = 784
-#: Default T of the speech task (frames per training crop; see rnnlab.training.tasks.SPEECH_T).
+#: Default T of the speech task, in frames per training crop: longer than every utterance of
+#: the espeak corpus (at most 282 frames, 4.5 s), which is thus never cropped; 4.8 s random
+#: crops of TIMIT's longer utterances.
 SPEECH_LENGTH = 300
 
 RUN_CONTROL = ("out", "resume", "progress")

@@ -357,10 +357,6 @@ class PermutedMNIST(PixelMNIST):
     description = "permuted pixel MNIST (pixel order from permutation_seed, saved as permutation.npy)"
 
 
-#: Default crop length of the speech task in frames: longer than every utterance of the
-#: espeak corpus (at most 282 frames, 4.5 s), so its utterances are never cropped; 4.8 s
-#: random crops of TIMIT's longer utterances.
-SPEECH_T = 300
 SPEECH_SPLITS = ("train", "val", "test")
 
 
