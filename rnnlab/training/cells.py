@@ -40,6 +40,7 @@ skew-symmetric generator of ``exp-rnn`` counts ``N (N - 1) / 2``.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -69,6 +70,84 @@ def _glorot(key: jax.Array, shape: tuple[int, int], dtype) -> jax.Array:
 
 def _size(p: jax.Array) -> int:
     return int(math.prod(p.shape))
+
+
+def _relu(z, b):
+    return jax.nn.relu(z)
+
+
+def _tanh(z, b):
+    return jnp.tanh(z)
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(0, 1))
+def linear_recurrence(phi, all_steps: bool, m, b, h0, u):
+    """``h_t = phi(h_{t-1} @ m + u_t, b)`` over ``u (T, ..., S)``: all ``h_t`` (``all_steps``) or the last.
+
+    ``phi`` acts elementwise along the batch axes (it may mix the state axis, as modReLU
+    does), and ``b`` is its parameter (size 0 when it has none). The result and its
+    gradients are those of the plain ``lax.scan``; only the backward pass is arranged
+    differently (a custom VJP): the reverse scan does one matmul per step (``dz_t @ m^T``)
+    and keeps every ``dz_t``, and the gradient of ``m`` is then one large contraction
+    ``sum_t h_{t-1}^T dz_t`` over all steps and the batch instead of a small matmul and a
+    ``(S, S)`` accumulation inside every step. On a CPU the large contraction runs near
+    GEMM speed, where the per-step ones ran at a fraction of it.
+    """
+
+    def body(h, u_t):
+        h = phi(h @ m + u_t, b)
+        return h, (h if all_steps else None)
+
+    h_last, hs = jax.lax.scan(body, h0, u)
+    return hs if all_steps else h_last
+
+
+def _linear_recurrence_fwd(phi, all_steps, m, b, h0, u):
+    def body(h, u_t):
+        z = h @ m + u_t
+        h_new = phi(z, b)
+        # The state each step starts from, kept as it is so that dm needs no shifted copy.
+        return h_new, (z, h, h_new if all_steps else None)
+
+    h_last, (zs, h_prev, hs) = jax.lax.scan(body, h0, u)
+    return (hs if all_steps else h_last), (m, b, h0, zs, h_prev)
+
+
+def _linear_recurrence_bwd(phi, all_steps, res, ct):
+    m, b, h0, zs, h_prev = res
+    mt = m.T
+
+    def dz_of(z, g):
+        return jax.vjp(lambda zz: phi(zz, b), z)[1](g)[0]
+
+    # g_t = dL/dh_t (from the outputs and from step t+1); dz_t = phi'(z_t)^T g_t.
+    if all_steps:
+        def body(back, xs):
+            z_t, ct_t = xs
+            g = ct_t + back
+            dz = dz_of(z_t, g)
+            return dz @ mt, (g, dz)
+
+        dh0, (gs, dzs) = jax.lax.scan(body, jnp.zeros_like(h0), (zs, ct), reverse=True)
+    else:
+        def body(g, z_t):
+            dz = dz_of(z_t, g)
+            return dz @ mt, (g, dz)
+
+        dh0, (gs, dzs) = jax.lax.scan(body, ct, zs, reverse=True)
+    # dm = sum_t h_{t-1}^T dz_t: one contraction over the time and batch axes.
+    lead = tuple(range(dzs.ndim - 1))
+    dm = jnp.tensordot(h_prev, dzs, axes=(lead, lead))
+    if b.size:
+        db = jax.vjp(lambda bb: phi(zs, bb), b)[1](gs)[0]
+    else:
+        db = jnp.zeros_like(b)
+    if dh0.shape != h0.shape:  # h0 was broadcast over the batch by the first step
+        dh0 = jnp.sum(dh0, axis=tuple(range(dh0.ndim - h0.ndim)))
+    return dm.astype(m.dtype), db, dh0, dzs
+
+
+linear_recurrence.defvjp(_linear_recurrence_fwd, _linear_recurrence_bwd)
 
 
 @dataclass(frozen=True)
@@ -118,6 +197,11 @@ class Cell:
     def step(self, consts, h: jax.Array, u: jax.Array) -> jax.Array:
         raise NotImplementedError
 
+    def linear_form(self, params: Params):
+        """``(m, b, phi)`` when ``step`` is ``phi(h @ m + u, b)`` (then :func:`linear_recurrence`
+        runs the sequence), else ``None`` (a plain ``lax.scan`` of ``step``)."""
+        return None
+
     def features(self, h: jax.Array) -> jax.Array:
         """What the readout sees, ``(..., n_features)``."""
         return h
@@ -128,8 +212,13 @@ class Cell:
     def apply(self, params: Params, x: jax.Array, all_steps: bool) -> jax.Array:
         """Run ``x (T, B, n_in)``; outputs ``(T, B, n_out)`` if ``all_steps`` else ``(B, n_out)``."""
         u = self.project_inputs(params, x)
-        consts = self.prepare(params)
         h0 = self.initial_state(x.shape[1:-1], u.dtype)
+        form = self.linear_form(params)
+        if form is not None:
+            m, b, phi = form
+            hs = linear_recurrence(phi, all_steps, m, b, h0, u)
+            return self.readout(params, self.features(hs))
+        consts = self.prepare(params)
 
         def body(h, u_t):
             h = self.step(consts, h, u_t)
@@ -179,6 +268,10 @@ class SimpleRNN(Cell):
     def step(self, w_t, h, u):
         z = h @ w_t + u
         return jax.nn.relu(z) if self.activation == "relu" else jnp.tanh(z)
+
+    def linear_form(self, params):
+        w_t = self.prepare(params)
+        return w_t, jnp.zeros((0,), w_t.dtype), (_relu if self.activation == "relu" else _tanh)
 
 
 @dataclass(frozen=True)
@@ -329,6 +422,12 @@ class UnitaryRNN(Cell):
     def step(self, consts, h, u):
         w, b = consts
         return mod_relu(self.recur(w, h) + u, b)
+
+    def linear_form(self, params):
+        if self.capacity != "full":
+            return None
+        w, b = self.prepare(params)
+        return w, b, mod_relu
 
 
 @dataclass(frozen=True)
