@@ -120,25 +120,27 @@ def _linear_recurrence_bwd(phi, all_steps, res, ct):
     def dz_of(z, g):
         return jax.vjp(lambda zz: phi(zz, b), z)[1](g)[0]
 
-    # g_t = dL/dh_t (from the outputs and from step t+1); dz_t = phi'(z_t)^T g_t.
+    # g_t = dL/dh_t (from the outputs and from step t+1); dz_t = phi'(z_t)^T g_t. The g_t are
+    # kept only when phi has a parameter b (its gradient needs them).
+    keep_g = b.size > 0
     if all_steps:
         def body(back, xs):
             z_t, ct_t = xs
             g = ct_t + back
             dz = dz_of(z_t, g)
-            return dz @ mt, (g, dz)
+            return dz @ mt, ((g if keep_g else None), dz)
 
         dh0, (gs, dzs) = jax.lax.scan(body, jnp.zeros_like(h0), (zs, ct), reverse=True)
     else:
         def body(g, z_t):
             dz = dz_of(z_t, g)
-            return dz @ mt, (g, dz)
+            return dz @ mt, ((g if keep_g else None), dz)
 
         dh0, (gs, dzs) = jax.lax.scan(body, ct, zs, reverse=True)
     # dm = sum_t h_{t-1}^T dz_t: one contraction over the time and batch axes.
     lead = tuple(range(dzs.ndim - 1))
     dm = jnp.tensordot(h_prev, dzs, axes=(lead, lead))
-    if b.size:
+    if keep_g:
         db = jax.vjp(lambda bb: phi(zs, bb), b)[1](gs)[0]
     else:
         db = jnp.zeros_like(b)
