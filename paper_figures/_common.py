@@ -55,3 +55,26 @@ def save_figure(fig, out: Path, name: str) -> list[Path]:
         fig.savefig(path, dpi=150, bbox_inches="tight")
     plt.close(fig)
     return paths
+
+
+CONFIGS = Path(__file__).resolve().parent.parent / "configs"
+
+
+def sweep_parser(name: str, description: str) -> argparse.ArgumentParser:
+    """:func:`parser` plus ``--jobs`` for the scripts that run a training sweep."""
+    p = parser(name, description)
+    p.add_argument("--jobs", type=int, default=2, help="runs in parallel (default 2)")
+    return p
+
+
+def run_sweep(name: str, config: Path, args: argparse.Namespace) -> tuple[Path, int, list[dict], dict]:
+    """Run (or resume, or skip) the sweep ``config`` in ``OUT/NAME-runs[-quick]``.
+
+    Returns the runs folder, the sweep's exit code, the rows of its ``results.csv`` and
+    the metadata every figure saves beside its rows.
+    """
+    from rnnlab.training import sweep
+
+    runs = args.out / f"{name}-runs{'-quick' if args.quick else ''}"
+    rc = sweep.run(config, runs, jobs=args.jobs, quick=args.quick)
+    return runs, rc, sweep.read_results(runs), dict(config=str(config), quick=args.quick, runs=str(runs))

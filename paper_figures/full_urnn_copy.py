@@ -10,31 +10,26 @@ about 1-2 minutes.
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from paper_figures._common import parser, save_figure, save_rows
+from paper_figures._common import CONFIGS, run_sweep, save_figure, save_rows, sweep_parser
 
 NAME = "full_urnn_copy"
-CONFIG = Path(__file__).resolve().parent.parent / "configs" / "full-urnn-copy.toml"
+CONFIG = CONFIGS / "full-urnn-copy.toml"
 
 
 def main(argv=None) -> int:
-    p = parser(NAME, __doc__.splitlines()[0])
-    p.add_argument("--jobs", type=int, default=2, help="runs in parallel (default 2)")
-    args = p.parse_args(argv)
+    args = sweep_parser(NAME, __doc__.splitlines()[0]).parse_args(argv)
     from rnnlab.training import sweep
 
-    runs = args.out / f"{NAME}-runs{'-quick' if args.quick else ''}"
-    rc = sweep.run(CONFIG, runs, jobs=args.jobs, quick=args.quick)
+    runs, rc, results, meta = run_sweep(NAME, CONFIG, args)
     rows = []
-    for r in sweep.read_results(runs):
+    for r in results:
         if r.get("final_step") is None or r["seed"] != r["final_seed"]:
             continue
         test = {c["step"]: c["test_xent"] for c in sweep.curves(runs, r["point"], ("test_xent",))}
         for c in sweep.curves(runs, r["point"], ("xent",)):
             rows.append(dict(model=r["model"], n=r["n"], params=r["num_params"], T=r["T"], step=c["step"],
                              xent=c["xent"], test_xent=test.get(c["step"]), baseline=r["baseline"]))
-    save_rows(args.out, NAME, rows, dict(config=str(CONFIG), quick=args.quick, runs=str(runs)))
+    save_rows(args.out, NAME, rows, meta)
 
     import matplotlib.pyplot as plt
 

@@ -10,30 +10,23 @@ steps, about 2 minutes.
 from __future__ import annotations
 
 import statistics
-from pathlib import Path
-
-from paper_figures._common import parser, save_figure, save_rows
+from paper_figures._common import CONFIGS, run_sweep, save_figure, save_rows, sweep_parser
 
 NAME = "full_urnn_system_id"
-CONFIG = Path(__file__).resolve().parent.parent / "configs" / "full-urnn-system-id.toml"
+CONFIG = CONFIGS / "full-urnn-system-id.toml"
 
 
 def main(argv=None) -> int:
-    p = parser(NAME, __doc__.splitlines()[0])
-    p.add_argument("--jobs", type=int, default=2, help="runs in parallel (default 2)")
-    args = p.parse_args(argv)
-    from rnnlab.training import sweep
-
-    runs = args.out / f"{NAME}-runs{'-quick' if args.quick else ''}"
-    rc = sweep.run(CONFIG, runs, jobs=args.jobs, quick=args.quick)
+    args = sweep_parser(NAME, __doc__.splitlines()[0]).parse_args(argv)
+    runs, rc, results, meta = run_sweep(NAME, CONFIG, args)
     table: dict[tuple, list] = {}
-    for r in sweep.read_results(runs):
+    for r in results:
         if r.get("final_test_mse") is not None:
             table.setdefault((r["model"], r["target"], r["n"], r["num_params"]), []).append(r["final_test_mse"])
     rows = [dict(learner=m, target=t, n=n, params=k, test_mse_min=min(v), test_mse_median=statistics.median(v),
                  test_mse_seeds=" ".join(f"{x:.3g}" for x in v), n_squared=n * n, seven_n=7 * n)
             for (m, t, n, k), v in sorted(table.items())]
-    save_rows(args.out, NAME, rows, dict(config=str(CONFIG), quick=args.quick, runs=str(runs)))
+    save_rows(args.out, NAME, rows, meta)
 
     import matplotlib.pyplot as plt
 

@@ -10,24 +10,17 @@ about 2-3 minutes.
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from paper_figures._common import parser, save_figure, save_rows
+from paper_figures._common import CONFIGS, run_sweep, save_figure, save_rows, sweep_parser
 
 NAME = "mnist_table"
-CONFIG = Path(__file__).resolve().parent.parent / "configs" / "full-urnn-mnist.toml"
+CONFIG = CONFIGS / "full-urnn-mnist.toml"
 
 
 def main(argv=None) -> int:
-    p = parser(NAME, __doc__.splitlines()[0])
-    p.add_argument("--jobs", type=int, default=2, help="runs in parallel (default 2)")
-    args = p.parse_args(argv)
-    from rnnlab.training import sweep
-
-    runs = args.out / f"{NAME}-runs{'-quick' if args.quick else ''}"
-    rc = sweep.run(CONFIG, runs, jobs=args.jobs, quick=args.quick)
+    args = sweep_parser(NAME, __doc__.splitlines()[0]).parse_args(argv)
+    runs, rc, results, meta = run_sweep(NAME, CONFIG, args)
     table: dict[tuple, dict] = {}
-    for r in sweep.read_results(runs):
+    for r in results:
         if r.get("final_test_accuracy") is None:
             continue
         row = table.setdefault((r["model"], r["n"]), dict(model=r["model"], n=r["n"], params=r["num_params"], T=r["T"]))
@@ -35,7 +28,7 @@ def main(argv=None) -> int:
         row[f"test_accuracy_{kind}"] = r["final_test_accuracy"]
         row[f"val_accuracy_{kind}"] = r["final_val_accuracy"]
     rows = list(table.values())
-    save_rows(args.out, NAME, rows, dict(config=str(CONFIG), quick=args.quick, runs=str(runs)))
+    save_rows(args.out, NAME, rows, meta)
 
     import matplotlib.pyplot as plt
 

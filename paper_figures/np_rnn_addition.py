@@ -8,30 +8,23 @@ quick mode is 6 runs (T = 10, 20; N = 16; 300 steps), about 1-2 minutes.
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from paper_figures._common import parser, save_figure, save_rows
+from paper_figures._common import CONFIGS, run_sweep, save_figure, save_rows, sweep_parser
 
 NAME = "np_rnn_addition"
-CONFIG = Path(__file__).resolve().parent.parent / "configs" / "np-rnn-addition.toml"
+CONFIG = CONFIGS / "np-rnn-addition.toml"
 
 
 def main(argv=None) -> int:
-    p = parser(NAME, __doc__.splitlines()[0])
-    p.add_argument("--jobs", type=int, default=2, help="runs in parallel (default 2)")
-    args = p.parse_args(argv)
-    from rnnlab.training import sweep
-
-    runs = args.out / f"{NAME}-runs{'-quick' if args.quick else ''}"
-    rc = sweep.run(CONFIG, runs, jobs=args.jobs, quick=args.quick)
+    args = sweep_parser(NAME, __doc__.splitlines()[0]).parse_args(argv)
+    runs, rc, results, meta = run_sweep(NAME, CONFIG, args)
     table: dict[tuple, list] = {}
-    for r in sweep.read_results(runs):
+    for r in results:
         if r.get("final_test_mse") is not None:
             table.setdefault((r["task"], r["T"], r["model"], r["n"], r["num_params"], r["baseline"]), []).append(
                 r["final_test_mse"])
     rows = [dict(task=t, T=T, model=m, n=n, params=k, test_mse=sum(v) / len(v), seeds=len(v), baseline=b)
             for (t, T, m, n, k, b), v in sorted(table.items())]
-    save_rows(args.out, NAME, rows, dict(config=str(CONFIG), quick=args.quick, runs=str(runs)))
+    save_rows(args.out, NAME, rows, meta)
 
     import matplotlib.pyplot as plt
 

@@ -11,24 +11,19 @@ Quick mode: images block-averaged to 7x7 (49 steps), N = 32, 300 steps, a few mi
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from paper_figures._common import parser, save_figure, save_rows
+from paper_figures._common import CONFIGS, run_sweep, save_figure, save_rows, sweep_parser
 
 NAME = "np_rnn_mnist"
-CONFIG = Path(__file__).resolve().parent.parent / "configs" / "np-rnn-mnist.toml"
+CONFIG = CONFIGS / "np-rnn-mnist.toml"
 
 
 def main(argv=None) -> int:
-    p = parser(NAME, __doc__.splitlines()[0])
-    p.add_argument("--jobs", type=int, default=2, help="runs in parallel (default 2)")
-    args = p.parse_args(argv)
+    args = sweep_parser(NAME, __doc__.splitlines()[0]).parse_args(argv)
     from rnnlab.training import sweep
 
-    runs = args.out / f"{NAME}-runs{'-quick' if args.quick else ''}"
-    rc = sweep.run(CONFIG, runs, jobs=args.jobs, quick=args.quick)
+    runs, rc, results, meta = run_sweep(NAME, CONFIG, args)
     rows = []
-    for r in sweep.read_results(runs):
+    for r in results:
         if r.get("final_test_accuracy") is None:
             continue
         curve = sweep.curves(runs, r["point"], ("val_accuracy", "val_xent"))
@@ -36,7 +31,7 @@ def main(argv=None) -> int:
             rows.append(dict(model=r["model"], n=r["n"], params=r["num_params"], T=r["T"], seed=c["seed"],
                              step=c["step"], val_accuracy=c["val_accuracy"], val_xent=c["val_xent"],
                              test_accuracy=r["final_test_accuracy"] if c["step"] == r["final_step"] else None))
-    save_rows(args.out, NAME, rows, dict(config=str(CONFIG), quick=args.quick, runs=str(runs)))
+    save_rows(args.out, NAME, rows, meta)
 
     import matplotlib.pyplot as plt
 

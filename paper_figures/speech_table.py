@@ -15,12 +15,10 @@ Quick mode: three ~17k-parameter models, 300 steps of 50-frame crops, a few minu
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from paper_figures._common import parser, save_figure, save_rows
+from paper_figures._common import CONFIGS, run_sweep, save_figure, save_rows, sweep_parser
 
 NAME = "speech_table"
-CONFIG = Path(__file__).resolve().parent.parent / "configs" / "full-urnn-speech.toml"
+CONFIG = CONFIGS / "full-urnn-speech.toml"
 METRICS = ("val_mse", "test_mse", "test_segsnr", "test_stoi", "test_pesq")
 
 
@@ -47,9 +45,7 @@ def reference_rows() -> list[dict]:
 
 
 def main(argv=None) -> int:
-    p = parser(NAME, __doc__.splitlines()[0])
-    p.add_argument("--jobs", type=int, default=2, help="runs in parallel (default 2)")
-    args = p.parse_args(argv)
+    args = sweep_parser(NAME, __doc__.splitlines()[0]).parse_args(argv)
     from rnnlab.training import sweep
     from rnnlab.training.datasets import load_speech
 
@@ -58,10 +54,9 @@ def main(argv=None) -> int:
         # Synthesise the espeak corpus once here (if not cached) rather than in racing runs.
         for split in ("train", "val", "test"):
             load_speech("espeak", split)
-    runs = args.out / f"{NAME}-runs{'-quick' if args.quick else ''}"
-    rc = sweep.run(CONFIG, runs, jobs=args.jobs, quick=args.quick)
+    runs, rc, results, meta = run_sweep(NAME, CONFIG, args)
     rows = []
-    for r in sweep.read_results(runs):
+    for r in results:
         if r.get("final_test_mse") is None:
             continue
         row = dict(model=r["model"], n=r["n"], params=r["num_params"], T=r["T"], steps=r["steps"],
@@ -70,8 +65,7 @@ def main(argv=None) -> int:
         rows.append(row)
     if spec.base.get("data") is None:
         rows += reference_rows()
-    save_rows(args.out, NAME, rows, dict(config=str(CONFIG), quick=args.quick, runs=str(runs),
-                                         data=spec.base.get("data") or "espeak"))
+    save_rows(args.out, NAME, rows, {**meta, "data": spec.base.get("data") or "espeak"})
 
     import matplotlib.pyplot as plt
 
