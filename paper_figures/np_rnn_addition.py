@@ -22,8 +22,11 @@ def main(argv=None) -> int:
         if r.get("final_test_mse") is not None:
             table.setdefault((r["task"], r["T"], r["model"], r["n"], r["num_params"], r["baseline"]), []).append(
                 r["final_test_mse"])
-    rows = [dict(task=t, T=T, model=m, n=n, params=k, test_mse=sum(v) / len(v), seeds=len(v), baseline=b)
-            for (t, T, m, n, k, b), v in sorted(table.items())]
+    rows = [dict(task=t, T=T, model=m, n=n, params=k, test_mse=sum(v) / len(v), seeds=len(v), baseline=b,
+                 status="complete") for (t, T, m, n, k, b), v in sorted(table.items())]
+    # Points stopped by a non-finite loss (IRNN at long T) stay in the table, without an MSE.
+    rows += [dict(task=r["task"], T=r["T"], model=r["model"], n=r["n"], status=r["status"])
+             for r in results if r.get("status", "complete") != "complete"]
     save_rows(args.out, NAME, rows, meta)
 
     import matplotlib.pyplot as plt
@@ -31,11 +34,12 @@ def main(argv=None) -> int:
     task_names = sorted({r["task"] for r in rows})
     fig, axes = plt.subplots(1, len(task_names), figsize=(5 * len(task_names), 3.6), squeeze=False)
     for ax, task in zip(axes[0], task_names):
-        sub = [r for r in rows if r["task"] == task]
+        sub = [r for r in rows if r["task"] == task and r["status"] == "complete"]
         for model in sorted({r["model"] for r in sub}):
             pts = sorted((r["T"], r["test_mse"]) for r in sub if r["model"] == model)
             ax.plot(*zip(*pts), marker="o", label=model)
-        ax.axhline(sub[0]["baseline"], color="gray", ls="--", label="baseline")
+        if sub:
+            ax.axhline(sub[0]["baseline"], color="gray", ls="--", label="baseline")
         ax.set(xlabel="T", ylabel="test MSE", title=task, yscale="log")
         ax.legend(fontsize=7)
     save_figure(fig, args.out, NAME)

@@ -21,7 +21,9 @@ it, as in ``rnnlab train``), run as a separate ``rnnlab train`` process, ``--job
 time (``--where KEY=VALUE`` runs only the matching points, e.g. one column of a table).
 A point whose ``summary.json`` shows all its steps is skipped; a point interrupted
 part-way is resumed from its checkpoint. ``OUT/results.csv`` holds one row per point and
-seed: the grid keys, every config key, the parameter count, wall time and final metrics.
+seed: the grid keys, ``status`` (complete, or incomplete with the last logged step: a run
+stopped by a non-finite loss or interrupted), every config key, the parameter count, wall
+time and final metrics.
 """
 
 from __future__ import annotations
@@ -191,6 +193,15 @@ def run_point(point: Point, out: Path) -> tuple[str, int]:
     return ("ok" if rc == 0 else f"failed (exit {rc}, see {log})"), rc
 
 
+def _last_step(folder: Path) -> int:
+    """The last step a run logged (0 if none): where a stopped or interrupted point got to."""
+    try:
+        lines = (folder / "metrics.jsonl").read_text().splitlines()
+        return max((json.loads(line)["step"] for line in lines if line.strip()), default=0)
+    except (FileNotFoundError, json.JSONDecodeError, KeyError):
+        return 0
+
+
 def gather(out: Path, pts: list[Point]) -> Path:
     """``out/results.csv``: one row per point and seed (grid values, config, final metrics)."""
     rows = []
@@ -202,8 +213,9 @@ def gather(out: Path, pts: list[Point]) -> Path:
             summary = json.loads((out / p.name / "summary.json").read_text())
         except (FileNotFoundError, json.JSONDecodeError):
             summary = {"final": [{}]}
+        status = "complete" if _done(out / p.name, p.config.steps) else f"incomplete (last step {_last_step(out / p.name)})"
         for line in summary.get("final") or [{}]:
-            row = {"point": p.name, **grid_cols, **p.config.identity()}
+            row = {"point": p.name, "status": status, **grid_cols, **p.config.identity()}
             row.update({k: summary.get(k) for k in ("num_params", "baseline", "wall_time") if k in summary})
             row.update({f"final_{k}": v for k, v in line.items() if k != "wall_time"})
             rows.append(row)

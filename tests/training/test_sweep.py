@@ -32,6 +32,7 @@ def test_two_point_grid_writes_one_csv_and_skips_complete_points(tmp_path, capsy
     assert [(r["model"], r["seed"], r["final_seed"]) for r in rows] == [
         ("irnn", "0", "0"), ("irnn", "0", "1"), ("np-rnn", "0", "0"), ("np-rnn", "0", "1")]
     assert all(r["steps"] == "5" and r["T"] == "4" and float(r["final_test_mse"]) >= 0 for r in rows)
+    assert {r["status"] for r in rows} == {"complete"}
     assert (out / "model-irnn" / "summary.json").exists()
     capsys.readouterr()
     assert main(["sweep", str(spec), "--out", str(out), "--quick", "--no-progress"]) == 0
@@ -68,3 +69,16 @@ def test_where_runs_only_matching_points(tmp_path, capsys):
     assert "no grid point has model=lstm" in capsys.readouterr().err
     assert main(["sweep", str(spec), "--out", str(out), "--where", "T"]) == 2
     assert "--where needs KEY=VALUE" in capsys.readouterr().err
+
+
+def test_a_stopped_point_is_reported_incomplete(tmp_path, capsys):
+    # lr 1e6 drives the loss non-finite: that point fails, the other one completes.
+    spec = tmp_path / "s.toml"
+    spec.write_text(SWEEP.replace("[grid]", "optimiser = 'sgd'\n[grid]\nlr = [1e-3, 1e6]").replace(
+        'model = ["irnn", "np-rnn"]', 'model = ["irnn"]'))
+    out = tmp_path / "out"
+    assert main(["sweep", str(spec), "--out", str(out), "--quick", "--no-progress"]) == 1
+    rows = {r["lr"]: r for r in csv.DictReader(open(out / "results.csv"))}
+    assert rows["0.001"]["status"] == "complete"
+    assert rows["1000000.0"]["status"].startswith("incomplete") and not rows["1000000.0"].get("final_test_mse")
+    assert "1 point(s) failed" in capsys.readouterr().err
