@@ -2,7 +2,7 @@
 
 Rows: one per model and evaluation step: the validation accuracy and cross-entropy on the
 5k held-out images, with the final test accuracy on the 10k test images in the last row
-of each model. Full mode: IRNN, scaled-identity iRNN, np-RNN, tanh-RNN, LSTM, 100 units,
+of each model. Full mode: IRNN, scaled-identity iRNN, np-RNN, np-tanhRNN, tanh-RNN, LSTM, 100 units,
 784 steps per image, 5 x 10^4 steps of batch 16 (days per run on the 2-core CPU: one step
 of a 128-unit ReLU RNN at T = 784, batch 16 takes about 30 ms forward + backward, so
 5 x 10^4 steps is ~25 min of pure compute per model on an idle core, hours under load).
