@@ -115,15 +115,20 @@ def _coerce(name: str, value: Any) -> Any:
     return value
 
 
-def load_toml(path: str | Path) -> dict[str, Any]:
-    """The keys of a TOML config file (dashes in keys read as underscores)."""
+def read_toml(path: str | Path, what: str = "config file") -> dict[str, Any]:
+    """A TOML file's raw contents; :class:`UsageError` naming ``what`` if missing or malformed."""
     try:
         with open(path, "rb") as fh:
-            raw = tomllib.load(fh)
+            return tomllib.load(fh)
     except FileNotFoundError:
-        raise UsageError(f"config file {str(path)!r} not found") from None
+        raise UsageError(f"{what} {str(path)!r} not found") from None
     except tomllib.TOMLDecodeError as exc:
-        raise UsageError(f"config file {str(path)!r}: {exc}") from None
+        raise UsageError(f"{what} {str(path)!r}: {exc}") from None
+
+
+def load_toml(path: str | Path) -> dict[str, Any]:
+    """The keys of a TOML config file (dashes in keys read as underscores)."""
+    raw = read_toml(path)
     return {k.replace("-", "_"): _coerce(k.replace("-", "_"), v) for k, v in raw.items()}
 
 

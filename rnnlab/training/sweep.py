@@ -71,15 +71,7 @@ def _key(k: str) -> str:
 
 def load(path: str | Path) -> Sweep:
     """Parse a sweep file (see the module docstring); UsageError for anything malformed."""
-    import tomllib
-
-    try:
-        with open(path, "rb") as fh:
-            raw = tomllib.load(fh)
-    except FileNotFoundError:
-        raise UsageError(f"sweep file {str(path)!r} not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise UsageError(f"sweep file {str(path)!r}: {exc}") from None
+    raw = config_mod.read_toml(path, "sweep file")
     base = {_key(k): v for k, v in raw.items() if k not in SECTIONS}
     for section in SECTIONS:
         if section in raw and not isinstance(raw[section], dict):
