@@ -11,7 +11,7 @@ Names are re-exported lazily so that ``rnnlab --help`` does not import JAX.
 
 from __future__ import annotations
 
-import importlib
+from rnnlab._lazy import lazy_exports
 
 _EXPORTS = {
     "Parameterization": "rnnlab.capacity.parameterizations",
@@ -24,10 +24,4 @@ _EXPORTS = {
     "fit_target": "rnnlab.capacity.fit",
 }
 
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'rnnlab.capacity' has no attribute {name!r}")
+__all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

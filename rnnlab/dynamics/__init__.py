@@ -18,7 +18,7 @@ CLI's ``--help`` stays instant and the training code pays only for what it uses.
 
 from __future__ import annotations
 
-import importlib
+from rnnlab._lazy import lazy_exports
 
 _EXPORTS = {
     "initializers": "rnnlab.dynamics",
@@ -49,17 +49,4 @@ _EXPORTS = {
     "ks_distance": "rnnlab.dynamics.spectrum",
 }
 
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str):
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'rnnlab.dynamics' has no attribute {name!r}")
-    if module == __name__:
-        return importlib.import_module(f"{__name__}.{name}")
-    return getattr(importlib.import_module(module), name)
-
-
-def __dir__() -> list[str]:
-    return __all__
+__all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -14,7 +14,7 @@ Names are re-exported lazily (PEP 562) so that ``rnnlab --help`` does not import
 
 from __future__ import annotations
 
-import importlib
+from rnnlab._lazy import lazy_exports
 
 _EXPORTS = {
     "TrainConfig": "rnnlab.training.config",
@@ -29,15 +29,4 @@ _EXPORTS = {
     "cayley_drift": "rnnlab.training.drift",
 }
 
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str):
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'rnnlab.training' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
-
-
-def __dir__() -> list[str]:
-    return __all__
+__all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
