@@ -244,12 +244,13 @@ def propagate_command(args) -> int:
           f"{args.seed}); {cfg['model']}; alpha {cfg['alpha']} = {cfg['alpha_value']:.4g}")
     show = lambda v: "-inf" if v is None else f"{v:.3f}"  # noqa: E731
     print(f"{'t':>6} {'log10||dh_t/dh_0||':>19} {'log10 sigma_min':>16} {'rank':>6} "
-          f"{'log10 sens.':>12}")
+          f"{'log10 sens.':>12} {'zero':>5}")
     for row in summary["checkpoints"]:
         print(f"{row['t']:>6} {show(row['log10_norm']):>19} {show(row['log10_sigma_min_resolved']):>16} "
-              f"{row['rank']:>6.1f} {show(row['log10_sensitivity']):>12}")
+              f"{row['rank']:>6.1f} {show(row['log10_sensitivity']):>12} {row['zero_trials']:>3}/{args.trials}")
     print("(sigma_min: smallest resolved singular value; rank: how many are resolved; sens.: "
-          "log10 ||dh_t/dx_1 d|| for a unit input direction d; means over trials)")
+          "log10 ||dh_t/dx_1 d|| for a unit input direction d; medians over trials; zero: trials "
+          "whose product is exactly 0)")
     print("largest Lyapunov exponents (per step, natural log): "
           + ", ".join(show(v) for v in summary["lyapunov"]))
     print(f"mean fraction of units on: {summary['active_fraction']:.3f}; ||h_T|| {summary['state_norm']:.4g}")

@@ -79,7 +79,12 @@ class Propagation:
         return np.sum(self.resolved(), axis=-1)
 
     def to_dict(self) -> dict:
-        """JSON-ready summary: per checkpoint, means over trials (and each trial's norm)."""
+        """JSON-ready summary: per checkpoint, medians over trials, each trial's norm and the
+        count of trials whose product is exactly zero.
+
+        A log of an exact zero is ``-inf``, so a mean over trials would turn one zero trial
+        into ``-inf`` for all; the median is ``None`` (``-inf``) only when at least half of
+        the trials are exactly zero."""
 
         def fin(x):
             x = float(x)
@@ -88,25 +93,26 @@ class Propagation:
         def resolved_stat(stat, j):
             vals = [stat(s[m]) if np.any(m) else -np.inf
                     for s, m in zip(self.log10_singular_values[:, j], self.resolved()[:, j])]
-            return fin(np.mean(vals))
+            return fin(np.median(vals))
 
         rows = []
         rank = self.rank()
         for j, t in enumerate(self.steps):
             rows.append({
                 "t": int(t),
-                "log10_norm": fin(np.mean(self.log10_norm[:, j])),
+                "log10_norm": fin(np.median(self.log10_norm[:, j])),
                 "log10_norm_trials": [fin(v) for v in self.log10_norm[:, j]],
+                "zero_trials": int(np.sum(np.isneginf(self.log10_norm[:, j]))),
                 "log10_sigma_median_resolved": resolved_stat(np.median, j),
                 "log10_sigma_min_resolved": resolved_stat(np.min, j),
-                "rank": float(np.mean(rank[:, j])),
-                "log10_sensitivity": fin(np.mean(self.log10_sensitivity[:, j])),
-                "log10_sensitivity_fd": fin(np.mean(_log10(self.sensitivity_fd[:, j]))),
+                "rank": float(np.median(rank[:, j])),
+                "log10_sensitivity": fin(np.median(self.log10_sensitivity[:, j])),
+                "log10_sensitivity_fd": fin(np.median(_log10(self.sensitivity_fd[:, j]))),
             })
         return {
             "config": self.config,
             "checkpoints": rows,
-            "lyapunov": [fin(v) for v in np.mean(self.lyapunov, axis=0)],
+            "lyapunov": [fin(v) for v in np.median(self.lyapunov, axis=0)],
             "lyapunov_trials": [[fin(v) for v in row] for row in self.lyapunov],
             "active_fraction": float(np.mean(self.active_fraction)),
             "state_norm": float(np.mean(self.state_norm)),
@@ -238,7 +244,7 @@ def propagate(
 
 def propagation_figure(results: list[Propagation]):
     """Two panels: ``log10 ||dh_t/dh_0||`` and ``log10`` sensitivity against ``t``, one
-    line per result (mean over trials; band: smallest resolved to largest singular value)."""
+    line per result (median over trials; band: smallest resolved to largest singular value)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -247,16 +253,19 @@ def propagation_figure(results: list[Propagation]):
     fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4))
     for r in results:
         label = f"{r.init}, n={r.n}"
-        dead = np.flatnonzero(np.any(np.isneginf(r.log10_norm), axis=0))
-        if dead.size:
-            # -inf cannot be drawn: say where the product became exactly zero.
-            label += f" (exactly 0 from t={r.steps[dead[0]]})"
-        line, = a.plot(r.steps, np.mean(r.log10_norm, axis=0), "-o", ms=3, label=label)
+        zeros = np.sum(np.isneginf(r.log10_norm), axis=0)
+        if zeros.any():
+            # -inf cannot be drawn: say when the first trial and when every trial hit zero.
+            first = r.steps[np.flatnonzero(zeros)[0]]
+            every = np.flatnonzero(zeros == r.trials)
+            label += f" (exactly 0: first trial t={first}"
+            label += f", all t={r.steps[every[0]]})" if every.size else ")"
+        line, = a.plot(r.steps, np.median(r.log10_norm, axis=0), "-o", ms=3, label=label)
         s = r.log10_singular_values
-        low = np.mean(np.min(np.where(r.resolved(), s, np.inf), axis=-1), axis=0)
+        low = np.median(np.min(np.where(r.resolved(), s, np.inf), axis=-1), axis=0)
         if np.all(np.isfinite(low)):
-            a.fill_between(r.steps, low, np.mean(s[..., 0], axis=0), color=line.get_color(), alpha=0.12)
-        b.plot(r.steps, np.mean(r.log10_sensitivity, axis=0), "-o", ms=3,
+            a.fill_between(r.steps, low, np.median(s[..., 0], axis=0), color=line.get_color(), alpha=0.12)
+        b.plot(r.steps, np.median(r.log10_sensitivity, axis=0), "-o", ms=3,
                color=line.get_color(), label=label)
     a.set_xscale("log")
     a.set_xlabel("steps t")

@@ -100,3 +100,25 @@ def test_np_spectrum_approaches_marchenko_pastur():
     assert np.all(e_large[:, :-1] > 0.19) and np.all(e_large[:, :-1] < 1.0)
     assert ks_distance(e_large) < 0.06
     assert ks_distance(e_large) < ks_distance(e_small)
+
+
+def test_summary_reports_median_and_zero_count_not_a_mean_of_logs():
+    # One trial of four exactly zero at the second checkpoint: a mean of log10 would be -inf
+    # for all four; the median of the others is finite and the zero is counted.
+    from rnnlab.dynamics.propagation import Propagation
+
+    norms = np.array([[0.0, -1.0], [0.0, -np.inf], [0.0, -3.0], [0.0, -5.0]])
+    sv = np.stack([norms, norms - 1.0], axis=-1)
+    r = Propagation(
+        init="identity", n=2, T=2, trials=4, steps=np.array([1, 2]), log10_norm=norms,
+        log10_singular_values=sv, lyapunov=np.array([[-0.1], [-np.inf], [-0.3], [-0.5]]),
+        log10_sensitivity=norms, sensitivity_fd=10.0 ** norms, active_fraction=np.ones(4),
+        state_norm=np.ones(4))
+    row = r.to_dict()["checkpoints"][1]
+    assert row["log10_norm"] == pytest.approx(-4.0)  # median of -inf, -5, -3, -1
+    assert row["zero_trials"] == 1
+    assert row["log10_norm_trials"] == [-1.0, None, -3.0, -5.0]
+    assert r.to_dict()["lyapunov"] == [pytest.approx(-0.4)]
+    # Half the trials zero: the median itself is an exact zero, reported as None.
+    half = Propagation(**{**r.__dict__, "log10_norm": np.where(norms == -5.0, -np.inf, norms)})
+    assert half.to_dict()["checkpoints"][1]["log10_norm"] is None
