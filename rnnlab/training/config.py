@@ -38,6 +38,7 @@ class TrainConfig:
     lr: float = _opt(1e-3, "learning rate of the Euclidean optimiser")
     unitary_lr: float | None = _opt(None, "learning rate of the Cayley step (default: lr)", type=float)
     rms_normalise: bool = _opt(False, "RMS-normalise G before the Cayley step (natGradRMS)")
+    rms_reading: str = _opt("parts", "how --rms-normalise reads natGradRMS: parts (Re and Im by their own RMS, the authors' code) or modulus (each entry by the RMS of |G|)")
     clip: float = _opt(0.0, "global-norm clipping of the Euclidean gradients (0: none)")
     momentum: float = _opt(0.0, "momentum of sgd / rmsprop")
     decay: float = _opt(0.9, "RMS decay of rmsprop and of --rms-normalise")
@@ -160,6 +161,10 @@ def validate(cfg: TrainConfig) -> None:
             raise UsageError(f"{name} must be a finite number >= 0, got {getattr(cfg, name)}")
     if cfg.unitary_lr is not None and (not math.isfinite(cfg.unitary_lr) or cfg.unitary_lr < 0):
         raise UsageError(f"unitary_lr must be a finite number >= 0, got {cfg.unitary_lr}")
+    from rnnlab.training.optim import RMS_READINGS
+
+    if cfg.rms_reading not in RMS_READINGS:
+        raise UsageError(f"rms_reading must be one of {', '.join(RMS_READINGS)}, got {cfg.rms_reading!r}")
 
 
 def alpha_value(alpha: str) -> str | float:

@@ -91,7 +91,7 @@ def build(cfg: TrainConfig) -> Experiment:
         raise UsageError(f"reproject_every applies to models with a unitary W (full-urnn), not {cfg.model}")
     euclid = optim.euclidean(cfg.optimiser, cfg.lr, cfg.clip, cfg.momentum, cfg.decay)
     unitary_lr = cfg.lr if cfg.unitary_lr is None else cfg.unitary_lr
-    tx = optim.combined(labels, euclid, optim.cayley_unitary(unitary_lr, cfg.rms_normalise, cfg.decay))
+    tx = optim.combined(labels, euclid, optim.cayley_unitary(unitary_lr, cfg.rms_normalise, cfg.decay, rms_reading=cfg.rms_reading))
     return Experiment(cfg, cell, task, labels, tx)
 
 

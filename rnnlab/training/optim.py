@@ -40,8 +40,17 @@ from rnnlab.training.cells import EUCLIDEAN, FROZEN, UNITARY
 ScalarOrSchedule = float | Callable[[jax.Array], jax.Array]
 
 
+#: How ``rms_normalise`` reads the paper's natGradRMS (see :func:`cayley_unitary`).
+RMS_READINGS = {
+    "parts": "Re G and Im G each divided by their own RMS (the authors' code)",
+    "modulus": "each entry of G divided by the RMS of |G| (a variant: keeps the phase of G)",
+}
+
+
 class CayleyState(NamedTuple):
-    """``count``: steps taken; ``nu``: RMS statistics of ``|G|^2`` (zeros if unused)."""
+    """``count``: steps taken; ``nu``: RMS statistics of ``G`` (``()`` if unused): for the
+    ``parts`` reading a real ``(2, n, n)`` array (``Re G``, ``Im G``), for ``modulus`` the
+    ``(n, n)`` running mean of ``|G|^2``."""
 
     count: jax.Array
     nu: optax.Params
@@ -64,18 +73,40 @@ def cayley_unitary(
     rms_normalise: bool = False,
     decay: float = 0.9,
     eps: float = 1e-8,
+    rms_reading: str = "parts",
 ) -> optax.GradientTransformation:
     """The Cayley step on U(N) for every (complex, square) leaf it is given.
 
     Takes JAX's gradients (``conj(G)``) and needs ``params``; emits additive updates
-    (``W_new - W``) for :func:`optax.apply_updates`. ``rms_normalise`` divides ``G``
-    elementwise by ``sqrt(nu) + eps`` with ``nu`` the running mean (``decay``) of ``|G|^2``
-    before forming ``A`` (the paper's natGradRMS). ``learning_rate`` may be an optax
+    (``W_new - W``) for :func:`optax.apply_updates`. ``learning_rate`` may be an optax
     schedule of the step count.
+
+    ``rms_normalise`` applies RMSprop's rule to ``G`` before forming ``A`` (natGradRMS), with
+    running means of decay ``decay``. Two readings (``rms_reading``, :data:`RMS_READINGS`):
+    ``"parts"``, the authors' code, which trains ``W`` as a real ``2N x 2N`` matrix and so
+    divides ``Re G`` by ``sqrt(nu_re) + eps`` and ``Im G`` by ``sqrt(nu_im) + eps`` with
+    ``nu_re``, ``nu_im`` the running means of ``(Re G)^2`` and ``(Im G)^2``; and
+    ``"modulus"``, which divides each complex entry by ``sqrt(nu) + eps`` with ``nu`` the
+    running mean of ``|G|^2`` (the normalised entry keeps the phase of ``G``).
     """
+    if rms_reading not in RMS_READINGS:
+        raise UsageError(f"unknown rms_reading {rms_reading!r}; choose from {', '.join(RMS_READINGS)}")
+    parts = rms_reading == "parts"
+
+    def zeros_nu(p):
+        real = jnp.finfo(p.dtype).dtype
+        return jnp.zeros((2, *p.shape) if parts else p.shape, real)
+
+    def normalise(g, v):
+        if parts:
+            v = decay * v + (1 - decay) * jnp.stack([g.real**2, g.imag**2])
+            root = jnp.sqrt(v) + eps
+            return jax.lax.complex(g.real / root[0], g.imag / root[1]), v
+        v = decay * v + (1 - decay) * (g.real**2 + g.imag**2)
+        return g / (jnp.sqrt(v) + eps).astype(g.dtype), v
 
     def init_fn(params):
-        nu = jax.tree.map(lambda p: jnp.zeros(p.shape, jnp.finfo(p.dtype).dtype), params) if rms_normalise else ()
+        nu = jax.tree.map(zeros_nu, params) if rms_normalise else ()
         return CayleyState(count=jnp.zeros((), jnp.int32), nu=nu)
 
     def update_fn(updates, state, params=None):
@@ -85,8 +116,10 @@ def cayley_unitary(
         grads = jax.tree.map(jnp.conj, updates)
         nu = state.nu
         if rms_normalise:
-            nu = jax.tree.map(lambda v, g: decay * v + (1 - decay) * (g.real**2 + g.imag**2), nu, grads)
-            grads = jax.tree.map(lambda g, v: g / (jnp.sqrt(v) + eps).astype(g.dtype), grads, nu)
+            pairs = jax.tree.map(normalise, grads, nu)
+            is_pair = lambda x: isinstance(x, tuple)  # noqa: E731
+            grads = jax.tree.map(lambda pv: pv[0], pairs, is_leaf=is_pair)
+            nu = jax.tree.map(lambda pv: pv[1], pairs, is_leaf=is_pair)
 
         def step(g, w):
             lr_w = jnp.asarray(lr, jnp.finfo(w.dtype).dtype)

@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from rnnlab.analysis import haar_unitary, unitarity_error
+from rnnlab.errors import UsageError
 from rnnlab.training import optim
 
 
@@ -119,3 +120,37 @@ def test_combined_step_updates_each_leaf_with_its_rule():
     assert float(unitarity_error(new["W"])) < 1e-5 and not np.allclose(new["W"], w)
     np.testing.assert_allclose(new["v"], 1 - 0.1 / np.sqrt(3), rtol=1e-6)  # clipped to norm 1
     np.testing.assert_array_equal(new["frozen"], params["frozen"])
+
+
+@pytest.mark.parametrize("reading", ["parts", "modulus"])
+def test_rms_normalised_step_follows_its_reading(reading):
+    with jax.enable_x64(True):
+        # Two steps with known gradients: the direction fed to the Cayley step must be the
+        # reading's normalisation of G, checked against the formula written out by hand.
+        n, decay, eps, lr = 4, 0.9, 1e-8, 1e-2
+        kw, k1, k2 = jax.random.split(jax.random.key(5), 3)
+        w = haar_unitary(kw, n, jnp.complex128)
+        tx = optim.cayley_unitary(lr, rms_normalise=True, decay=decay, eps=eps, rms_reading=reading)
+        state = tx.init(w)
+        gs = [jax.random.normal(k, (n, n), jnp.complex128) * s for k, s in ((k1, 1.0), (k2, 3.0))]
+        gs[1] = gs[1].real * 5.0 + 1j * gs[1].imag  # real and imaginary parts of unequal size
+        nu_re = nu_im = nu_abs = np.zeros((n, n))
+        for g in gs:
+            upd, state = tx.update(jnp.conj(g), state, w)  # JAX hands the Cayley step conj(G)
+            g = np.asarray(g)
+            nu_re = decay * nu_re + (1 - decay) * g.real**2
+            nu_im = decay * nu_im + (1 - decay) * g.imag**2
+            nu_abs = decay * nu_abs + (1 - decay) * np.abs(g) ** 2
+            if reading == "parts":
+                gn = g.real / (np.sqrt(nu_re) + eps) + 1j * g.imag / (np.sqrt(nu_im) + eps)
+            else:
+                gn = g / (np.sqrt(nu_abs) + eps)
+            wn = np.asarray(w)
+            a = gn @ wn.conj().T - wn @ gn.conj().T
+            expect = -lr * np.linalg.solve(np.eye(n) + lr / 2 * a, a @ wn)
+            np.testing.assert_allclose(np.asarray(upd), expect, atol=50 * n * np.finfo(np.float64).eps)
+
+
+def test_unknown_rms_reading_is_refused():
+    with pytest.raises(UsageError, match="rms_reading"):
+        optim.cayley_unitary(1e-3, rms_normalise=True, rms_reading="phase")
