@@ -60,11 +60,19 @@ def test_same_arguments_same_map():
     assert np.array_equal(a.matrix(theta), b.matrix(theta))
 
 
+@pytest.mark.parametrize("name", names())
 @pytest.mark.parametrize("bad", [0, -3])
-def test_bad_sizes_are_usage_errors(bad):
-    with pytest.raises(UsageError):
-        get("restricted")(bad)
-    with pytest.raises(UsageError):
-        get("givens")(4, layers=0)
-    with pytest.raises(UsageError):
+def test_bad_sizes_are_usage_errors(name, bad):
+    with pytest.raises(UsageError, match=f"got {bad}"):
+        get(name)(bad)
+
+
+@pytest.mark.parametrize("bad", [0, -2])
+def test_bad_layer_counts_are_usage_errors(bad):
+    with pytest.raises(UsageError, match=f"got {bad}"):
+        get("givens")(4, layers=bad)
+
+
+def test_unknown_map_is_named_in_the_error():
+    with pytest.raises(UsageError, match="no-such-map"):
         get("no-such-map")
