@@ -19,8 +19,9 @@ $(STAMP): setup.cfg pyproject.toml
 demo: $(STAMP)
 	$(VENV)/bin/rnnlab demo
 
+# Two pytest workers, one per core; a file's tests stay on one worker (shared compiled steps).
 test: $(STAMP)
-	$(PY) -m pytest -q -p no:cacheprovider
+	$(PY) -m pytest -q -p no:cacheprovider -n 2 --dist loadfile
 
 figures: $(STAMP) speech-deps
 	$(PY) -m paper_figures --quick
