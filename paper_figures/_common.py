@@ -57,24 +57,34 @@ def save_figure(fig, out: Path, name: str) -> list[Path]:
     return paths
 
 
-CONFIGS = Path(__file__).resolve().parent.parent / "configs"
+ROOT = Path(__file__).resolve().parent.parent
+CONFIGS = ROOT / "configs"
+#: Committed records of full-size runs, one folder per figure script (``results/NAME``).
+RESULTS = ROOT / "results"
 
 
 def sweep_parser(name: str, description: str) -> argparse.ArgumentParser:
-    """:func:`parser` plus ``--jobs`` for the scripts that run a training sweep."""
+    """:func:`parser` plus ``--jobs`` and ``--from`` for the scripts that run a training sweep."""
     p = parser(name, description)
     p.add_argument("--jobs", type=int, default=2, help="runs in parallel (default 2)")
+    p.add_argument("--from", dest="records", type=Path, metavar="DIR",
+                   help=f"draw from a record or sweep folder instead of training (e.g. results/{name})")
     return p
 
 
 def run_sweep(name: str, config: Path, args: argparse.Namespace) -> tuple[Path, int, list[dict], dict]:
-    """Run (or resume, or skip) the sweep ``config`` in ``OUT/NAME-runs[-quick]``.
+    """Run (or resume, or skip) the sweep ``config`` in ``OUT/NAME-runs[-quick]``, or with
+    ``--from DIR`` read a finished one (a committed record under ``results/``) without training.
 
     Returns the runs folder, the sweep's exit code, the rows of its ``results.csv`` and
     the metadata every figure saves beside its rows.
     """
     from rnnlab.training import sweep
 
+    if args.records is not None:
+        if not (args.records / sweep.RESULTS).is_file():
+            raise SystemExit(f"python -m paper_figures.{name}: error: {args.records} holds no {sweep.RESULTS}")
+        return args.records, 0, sweep.read_results(args.records), dict(config=str(config), records=str(args.records))
     runs = args.out / f"{name}-runs{'-quick' if args.quick else ''}"
     rc = sweep.run(config, runs, jobs=args.jobs, quick=args.quick)
     return runs, rc, sweep.read_results(runs), dict(config=str(config), quick=args.quick, runs=str(runs))

@@ -1,0 +1,141 @@
+"""Compact records of finished sweeps: what ``results/<table>/`` in the repository holds.
+
+A sweep folder holds checkpoints and every logged line of every run; a record keeps what a
+table or figure needs and what a reader needs to trust it, small enough to commit:
+
+- ``results.csv``: the rows of every source sweep's ``results.csv`` (one per point and seed,
+  with its status), merged with the union of their columns;
+- per point ``NAME/config.toml`` (the resolved config), ``NAME/summary.json`` and
+  ``NAME/metrics.jsonl`` thinned to at most ``max_lines`` lines (every evaluation line, the
+  first and the last line, and evenly spaced training lines in between);
+- ``sweeps/<k>.json``: each source sweep's ``sweep.json`` (config file, overrides, points),
+  and ``record.json``: when and on which machine the record was made.
+
+No checkpoints. The layout is that of a sweep folder, so everything that reads a sweep
+(:func:`rnnlab.training.sweep.read_results`, :func:`~rnnlab.training.sweep.curves`, the
+``paper_figures`` scripts' ``--from``) reads a record the same way.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import platform
+import shutil
+import time
+from pathlib import Path
+
+from rnnlab.errors import UsageError
+
+RESULTS = "results.csv"
+POINT_FILES = ("config.toml", "summary.json")
+
+
+def is_eval_line(row: dict) -> bool:
+    """A metrics line written by an evaluation (validation or test metrics)."""
+    return any(k.startswith(("test_", "val_")) for k in row)
+
+
+def thin(lines: list[str], max_lines: int) -> list[str]:
+    """At most ``max_lines`` of ``lines`` (JSON rows in order): every evaluation line, the
+    first and the last, and evenly spaced training lines filling the rest."""
+    if max_lines < 2:
+        raise UsageError(f"max_lines must be >= 2, got {max_lines}")
+    if len(lines) <= max_lines:
+        return list(lines)
+    keep = {0, len(lines) - 1}
+    keep |= {i for i, line in enumerate(lines) if is_eval_line(json.loads(line))}
+    if len(keep) > max_lines:
+        evals = sorted(keep - {0, len(lines) - 1})
+        stride = len(evals) / (max_lines - 2)
+        keep = {0, len(lines) - 1} | {evals[int(k * stride)] for k in range(max_lines - 2)}
+    room = max_lines - len(keep)
+    rest = [i for i in range(len(lines)) if i not in keep]
+    if room > 0 and rest:
+        stride = len(rest) / room
+        keep |= {rest[int(k * stride)] for k in range(min(room, len(rest)))}
+    return [lines[i] for i in sorted(keep)]
+
+
+def _read_rows(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _write_rows(path: Path, rows: list[dict[str, str]]) -> None:
+    keys: list[str] = []
+    for row in rows:
+        keys += [k for k in row if k not in keys]
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=keys)
+        writer.writeheader()
+        writer.writerows(rows)
+    os.replace(tmp, path)
+
+
+def export(sweeps: list[Path], dest: Path, *, max_lines: int = 500) -> Path:
+    """Write the compact record of the finished sweep folders ``sweeps`` into ``dest``.
+
+    Raises :class:`UsageError` for a folder that is not a finished sweep (no
+    ``results.csv``) or two sweeps that share a point name. Returns ``dest/results.csv``.
+    """
+    sweeps = [Path(s) for s in sweeps]
+    if not sweeps:
+        raise UsageError("give at least one sweep folder")
+    for s in sweeps:
+        if not (s / RESULTS).is_file():
+            raise UsageError(f"{s} is not a finished sweep folder (no {RESULTS}): run or resume the sweep first")
+    rows: list[dict[str, str]] = []
+    seen: dict[str, Path] = {}
+    for s in sweeps:
+        for row in _read_rows(s / RESULTS):
+            point = row["point"]
+            if seen.setdefault(point, s) != s:
+                raise UsageError(f"point {point} is in both {seen[point]} and {s}")
+            rows.append(row)
+    dest.mkdir(parents=True, exist_ok=True)
+    (dest / "sweeps").mkdir(exist_ok=True)
+    for k, s in enumerate(sweeps):
+        if (s / "sweep.json").is_file():
+            shutil.copyfile(s / "sweep.json", dest / "sweeps" / f"{k}.json")
+    for point, s in seen.items():
+        src, out = s / point, dest / point
+        out.mkdir(exist_ok=True)
+        for name in POINT_FILES:
+            if (src / name).is_file():
+                shutil.copyfile(src / name, out / name)
+        metrics = src / "metrics.jsonl"
+        if metrics.is_file():
+            kept = thin(metrics.read_text().splitlines(), max_lines)
+            (out / "metrics.jsonl").write_text("\n".join(kept) + "\n")
+    _write_rows(dest / RESULTS, rows)
+    (dest / "record.json").write_text(json.dumps({
+        "sources": [str(s) for s in sweeps],
+        "points": sorted(seen),
+        "max_metrics_lines": max_lines,
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+        "written": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }, indent=1) + "\n")
+    return dest / RESULTS
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "records", help="compact records of finished sweeps (for results/ in the repository)",
+        description="Copy what a table needs from finished sweep folders into one folder: merged "
+        "results.csv, each point's config.toml, summary.json and metrics.jsonl thinned to "
+        "--max-lines lines (evaluation lines kept), no checkpoints. The record reads like a sweep "
+        "folder: python -m paper_figures.NAME --from DEST redraws from it.")
+    p.add_argument("sweeps", nargs="+", type=Path, metavar="SWEEP", help="finished sweep folder(s)")
+    p.add_argument("--to", type=Path, required=True, metavar="DEST", help="record folder, e.g. results/copy")
+    p.add_argument("--max-lines", type=int, default=500, help="metrics lines kept per point (default 500)")
+    p.set_defaults(func=_run)
+
+
+def _run(args) -> int:
+    path = export(args.sweeps, args.to, max_lines=args.max_lines)
+    size = sum(f.stat().st_size for f in args.to.rglob("*") if f.is_file())
+    print(f"wrote {path} and {len(_read_rows(path))} row(s); record folder {args.to}: {size / 1024:.0f} KiB")
+    return 0

@@ -1,0 +1,73 @@
+"""Compact records of finished sweeps: merged rows, thinned metrics, no checkpoints."""
+
+import csv
+import json
+
+import pytest
+
+from rnnlab.cli import main
+from rnnlab.errors import UsageError
+from rnnlab.training import records, sweep
+
+
+def _sweep(folder, points, steps=1000, eval_every=100):
+    folder.mkdir()
+    (folder / "sweep.json").write_text(json.dumps({"file": "x.toml", "points": points}))
+    rows = []
+    for k, name in enumerate(points):
+        run = folder / name
+        run.mkdir()
+        (run / "config.toml").write_text(f"steps = {steps}\n")
+        (run / "summary.json").write_text(json.dumps({"steps": steps}))
+        (run / "checkpoint.npz").write_bytes(b"\0" * 64)
+        lines = [{"step": s, "seed": 0, "loss": 1.0 / s} for s in range(1, steps + 1)]
+        for line in lines:
+            if line["step"] % eval_every == 0:
+                line["test_loss"] = 2.0 / line["step"]
+        (run / "metrics.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
+        rows.append({"point": name, "status": "complete", "seed": 0, "final_loss": 1.0 / steps, "extra": k})
+    with open(folder / "results.csv", "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+
+
+def test_thin_keeps_every_eval_line_and_both_ends():
+    lines = [json.dumps({"step": s, **({"val_x": 1} if s % 50 == 0 else {})}) for s in range(1, 2001)]
+    kept = [json.loads(x) for x in records.thin(lines, 100)]
+    assert len(kept) == 100
+    assert [r["step"] for r in kept] == sorted(r["step"] for r in kept)
+    assert {r["step"] for r in kept if "val_x" in r} == set(range(50, 2001, 50))
+    assert kept[0]["step"] == 1 and kept[-1]["step"] == 2000
+    assert records.thin(lines[:10], 100) == lines[:10]
+
+
+def test_export_merges_sweeps_into_a_folder_that_reads_like_a_sweep(tmp_path):
+    _sweep(tmp_path / "a", ["p1", "p2"])
+    _sweep(tmp_path / "b", ["p3"], steps=300, eval_every=30)
+    assert main(["records", str(tmp_path / "a"), str(tmp_path / "b"), "--to", str(tmp_path / "rec"),
+                 "--max-lines", "60"]) == 0
+    rec = tmp_path / "rec"
+    rows = sweep.read_results(rec)
+    assert [r["point"] for r in rows] == ["p1", "p2", "p3"]
+    assert rows[2]["final_loss"] == pytest.approx(1 / 300)
+    assert not list(rec.rglob("checkpoint*"))
+    for point, steps in (("p1", 1000), ("p3", 300)):
+        lines = (rec / point / "metrics.jsonl").read_text().splitlines()
+        assert len(lines) == 60
+        evals = [c["step"] for c in sweep.curves(rec, point, ("test_loss",))]
+        assert evals == list(range(steps // 10, steps + 1, steps // 10))
+        assert json.loads(lines[-1])["step"] == steps
+    assert (rec / "p1" / "config.toml").read_text() == "steps = 1000\n"
+    assert json.loads((rec / "record.json").read_text())["points"] == ["p1", "p2", "p3"]
+
+
+def test_export_refuses_unfinished_sweeps_and_clashing_points(tmp_path, capsys):
+    _sweep(tmp_path / "a", ["p1"])
+    _sweep(tmp_path / "b", ["p1"])
+    (tmp_path / "c").mkdir()
+    with pytest.raises(UsageError, match="point p1 is in both"):
+        records.export([tmp_path / "a", tmp_path / "b"], tmp_path / "rec")
+    assert main(["records", str(tmp_path / "c"), "--to", str(tmp_path / "rec2")]) == 2
+    err = capsys.readouterr().err
+    assert "not a finished sweep folder" in err and err.count("\n") == 1
