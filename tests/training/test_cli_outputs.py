@@ -1,0 +1,54 @@
+"""Non-train commands and output paths of the training CLI; help text of every command."""
+
+import argparse
+
+import pytest
+
+from rnnlab.cli import build_parser, main
+
+
+def one_line_exit_2(capsys, argv, fragment):
+    assert main(argv) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and fragment in err, (out, err)
+
+
+def test_models_with_an_unknown_task(capsys):
+    one_line_exit_2(capsys, ["models", "--task", "nosuch"], "unknown task 'nosuch'")
+
+
+def test_models_at_a_size_that_cannot_fit(capsys):
+    one_line_exit_2(capsys, ["models", "--n", "1000000"], "needs about")
+
+
+@pytest.mark.parametrize("argv", [
+    ["train", "--task", "copy", "--model", "full-urnn", "--n", "4", "--T", "5", "--steps", "1", "--out"],
+    ["sweep", "configs/np-rnn-addition.toml", "--out"],
+    ["cayley-drift", "--n", "4", "--steps", "1", "--json"],
+    ["demo", "--out"],
+])
+def test_unwritable_outputs_are_refused_first(capsys, tmp_path, argv):
+    afile = tmp_path / "afile"
+    afile.write_text("")
+    one_line_exit_2(capsys, argv + [str(afile / "x")], "is a file, not a folder")
+    one_line_exit_2(capsys, argv + ["/proc/x"], "cannot write /proc/x")
+
+
+def _subcommands():
+    parser = build_parser()
+    (sub,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return sub.choices
+
+
+def test_every_option_of_every_command_has_help():
+    for name, parser in _subcommands().items():
+        assert parser.description, name
+        for action in parser._actions:
+            assert action.help, f"{name} {action.option_strings or action.dest}"
+
+
+def test_train_help_shows_defaults_and_sweep_help_the_file_format():
+    train = _subcommands()["train"].format_help()
+    assert "hidden units (default 100)" in " ".join(train.split())
+    sweep = _subcommands()["sweep"].format_help()
+    assert "[grid]" in sweep and "[quick]" in sweep
