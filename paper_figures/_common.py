@@ -11,6 +11,8 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from rnnlab.config_files import config_dir
+
 
 def parser(name: str, description: str) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=f"python -m paper_figures.{name}", description=description)
@@ -57,7 +59,8 @@ def save_figure(fig, out: Path, name: str) -> list[Path]:
     return paths
 
 
-CONFIGS = Path(__file__).resolve().parent.parent / "configs"
+# The shipped configurations: the repository's configs/ in a checkout, package data once installed.
+CONFIGS = config_dir()
 
 
 def sweep_parser(name: str, description: str) -> argparse.ArgumentParser:

@@ -9,6 +9,7 @@ import argparse
 from pathlib import Path
 
 from rnnlab import progress
+from rnnlab.config_files import find_config
 from rnnlab.errors import UsageError
 from rnnlab.memory import check_memory
 from rnnlab.outputs import check_file, check_folder, write_json
@@ -21,7 +22,9 @@ def register(subparsers) -> None:
         "train", help="train a model on a task (see docs/training.md)",
         description="Train a model on a synthetic task. Every flag is also a key of --config FILE.toml.",
     )
-    train.add_argument("--config", metavar="FILE.toml", help="TOML file of options (flags override it)")
+    train.add_argument("--config", metavar="FILE.toml|NAME",
+                       help="TOML file of options, or the name of a shipped one (e.g. copy-full-urnn; "
+                       "listed by 'rnnlab configs'); flags override it")
     for name, f in FIELDS.items():
         flag = "--" + name.replace("_", "-")
         kind = field_type(name)
@@ -35,7 +38,8 @@ def register(subparsers) -> None:
         "sweep", help="run a grid of training runs from a TOML file and gather one CSV",
         description=sweep_mod.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    sweep.add_argument("config", metavar="CONFIG.toml", help="the sweep file (format above)")
+    sweep.add_argument("config", metavar="CONFIG.toml|NAME",
+                       help="the sweep file (format above), or the name of a shipped one (e.g. np-rnn-addition)")
     sweep.add_argument("--out", metavar="DIR", help="sweep folder (default runs/sweep-NAME)")
     sweep.add_argument("--jobs", type=int, default=1, metavar="J", help="grid points run in parallel (default 1)")
     sweep.add_argument("--quick", action="store_true", help="apply the file's [quick] overrides (tiny runs)")
@@ -60,6 +64,12 @@ def register(subparsers) -> None:
     tasks = subparsers.add_parser("tasks", help="list the training tasks",
                                   description="Every registered training task with a one-line description.")
     tasks.set_defaults(func=_tasks)
+
+    configs = subparsers.add_parser(
+        "configs", help="list the shipped run and sweep configurations (usable by name)",
+        description="The configurations shipped with rnnlab, usable by name with 'rnnlab train "
+        "--config NAME' and 'rnnlab sweep NAME', and the folder that holds them.")
+    configs.set_defaults(func=_configs)
 
     drift = subparsers.add_parser(
         "cayley-drift", help="measure float32 unitarity drift of repeated Cayley steps with random gradients",
@@ -90,7 +100,7 @@ def _with_default(f) -> str:
 def _train(args) -> int:
     from rnnlab.training import config, loop
 
-    file_values = config.load_toml(args.config) if args.config else {}
+    file_values = config.load_toml(find_config(args.config)) if args.config else {}
     flags = {name: getattr(args, name) for name in FIELDS}
     cfg = config.resolve(file_values, flags)
     check_folder(cfg.run_dir(), "--out")
@@ -102,7 +112,7 @@ def _sweep(args) -> int:
 
     check_folder(Path(args.out) if args.out else Path("runs"), "--out")
     overrides = {k: v for k, v in (("seeds", args.seeds), ("steps", args.steps)) if v is not None}
-    return sweep.run(args.config, args.out, jobs=args.jobs, quick=args.quick, overrides=overrides,
+    return sweep.run(str(find_config(args.config)), args.out, jobs=args.jobs, quick=args.quick, overrides=overrides,
                      where=sweep.parse_where(args.where), progress=args.progress and progress.enabled())
 
 
@@ -133,6 +143,17 @@ def _tasks(args) -> int:
 
     for name in tasks.names():
         print(f"{name:<15} {tasks.REGISTRY[name].description}")
+    return 0
+
+
+def _configs(args) -> int:
+    from rnnlab.config_files import config_dir, config_names
+
+    for name in config_names():
+        first = (config_dir() / f"{name}.toml").read_text().splitlines()[:1]
+        about = first[0].lstrip("# ").strip() if first and first[0].startswith("#") else ""
+        print(f"{name:<22} {about}")
+    print(f"(in {config_dir()})")
     return 0
 
 
