@@ -104,7 +104,20 @@ def _train(args) -> int:
     flags = {name: getattr(args, name) for name in FIELDS}
     cfg = config.resolve(file_values, flags)
     check_folder(cfg.run_dir(), "--out")
+    check_memory(train_bytes(cfg), f"training {cfg.model} at n={cfg.n}, T={cfg.T}, batch {cfg.batch}, "
+                 f"{cfg.seeds} seed(s)")
     return loop.run(cfg)
+
+
+def train_bytes(cfg) -> int:
+    """Rough peak memory of a training run, per seed (float32): about four N x N weight
+    matrices with their gradients, optimiser state and the Cayley solve's workspace; the
+    activations kept for the backward pass (a few per unit, step and sequence of the batch)
+    and the test batch's forward pass."""
+    length = cfg.T + 20  # the copy task's sequences are T + 20 long; the others are T
+    weights = 4 * 4 * cfg.n * cfg.n * 10
+    activations = 4 * length * cfg.n * (8 * cfg.batch + cfg.eval_batch)
+    return cfg.seeds * (weights + activations)
 
 
 def _sweep(args) -> int:

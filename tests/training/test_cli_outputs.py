@@ -21,6 +21,12 @@ def test_models_at_a_size_that_cannot_fit(capsys):
     one_line_exit_2(capsys, ["models", "--n", "1000000"], "needs about")
 
 
+def test_train_at_a_size_that_cannot_fit_is_refused_before_building(capsys, tmp_path):
+    one_line_exit_2(capsys, ["train", "--task", "copy", "--model", "full-urnn", "--n", "100000", "--T", "5",
+                             "--steps", "10", "--out", str(tmp_path / "run")], "needs about")
+    assert not (tmp_path / "run").exists()
+
+
 @pytest.mark.parametrize("argv", [
     ["train", "--task", "copy", "--model", "full-urnn", "--n", "4", "--T", "5", "--steps", "1", "--out"],
     ["sweep", "configs/np-rnn-addition.toml", "--out"],
