@@ -102,6 +102,8 @@ def _train(args) -> int:
 
     file_values = config.load_toml(find_config(args.config)) if args.config else {}
     flags = {name: getattr(args, name) for name in FIELDS}
+    if flags["progress"] is None and not progress.enabled():  # the one progress policy
+        flags["progress"] = False
     cfg = config.resolve(file_values, flags)
     check_folder(cfg.run_dir(), "--out")
     check_memory(train_bytes(cfg), f"training {cfg.model} at n={cfg.n}, T={cfg.T}, batch {cfg.batch}, "

@@ -58,3 +58,11 @@ def test_train_help_shows_defaults_and_sweep_help_the_file_format():
     assert "hidden units (default 100)" in " ".join(train.split())
     sweep = _subcommands()["sweep"].format_help()
     assert "[grid]" in sweep and "[quick]" in sweep
+
+
+def test_train_shows_no_bar_when_stderr_is_not_a_terminal(capsys, tmp_path):
+    argv = ["train", "--task", "addition", "--model", "np-rnn", "--n", "3", "--T", "4", "--steps", "10",
+            "--out", str(tmp_path / "run")]
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    assert "it/s" not in err and "10/10" not in err, err
