@@ -51,8 +51,9 @@ def register(subparsers) -> None:
     p.add_argument("--n", default="8", help="size(s): N, A:B (inclusive), A:B:STEP or a comma list (default 8)")
     p.add_argument("--param", action="append", metavar="NAME",
                    help="parameterization (repeatable; default: all registered)")
-    p.add_argument("--layers", type=int, help="layers for restricted-stack/givens/householder")
-    p.add_argument("--seeds", type=int, default=3, help="random points per size (rank) or the target seed count (fit)")
+    p.add_argument("--layers", type=int, help="layers for restricted-stack/givens/householder "
+                   "(default: 2 / max(N, 2) / N)")
+    p.add_argument("--seeds", type=int, default=3, help="random points per size (rank) or the target seed count (fit) (default 3)")
     p.add_argument("--exact", action="store_true",
                    help="also compute the exact rank at a rational point with sympy (small N: minutes beyond N=6)")
     p.add_argument("--starts", type=int, default=4, help="fit: random starts per target (default 4)")

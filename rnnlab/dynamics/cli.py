@@ -73,12 +73,12 @@ def register(subparsers) -> None:
     p.add_argument("--init", default="np", help="recurrent initialiser: gaussian, identity, np, "
                    "orthogonal, scaled-identity (default np)")
     p.add_argument("--opt", action="append", default=[], metavar="KEY=VALUE",
-                   help="initialiser option, e.g. scale=0.5 or g=1.2 (repeatable)")
+                   help="initialiser option, e.g. scale=0.5 or g=1.2 (repeatable; default none)")
     p.add_argument("--n", type=int, default=100, help="hidden units (default 100)")
     p.add_argument("--T", type=int, default=1000, help="steps (default 1000)")
     p.add_argument("--trials", type=int, default=4, help="independent draws of W, W_hx and inputs (default 4)")
     p.add_argument("--n-in", type=int, default=2, help="input size (default 2)")
-    p.add_argument("--inputs", default="gaussian", help="gaussian (N(0,1)) or uniform (U[0,1]) inputs")
+    p.add_argument("--inputs", default="gaussian", help="gaussian (N(0,1)) or uniform (U[0,1]) inputs (default gaussian)")
     p.add_argument("--alpha", default="sussillo-abbott",
                    help="input-weight scale: sussillo-abbott (default), literal, or a number")
     p.add_argument("--lyapunov", type=int, default=8, metavar="K", help="how many Lyapunov exponents (default 8)")

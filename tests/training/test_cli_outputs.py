@@ -50,7 +50,10 @@ def test_every_option_of_every_command_has_help():
     for name, parser in _subcommands().items():
         assert parser.description, name
         for action in parser._actions:
-            assert action.help, f"{name} {action.option_strings or action.dest}"
+            where = f"{name} {action.option_strings or action.dest}"
+            assert action.help, where
+            if action.default not in (None, False, argparse.SUPPRESS):
+                assert "default" in action.help, where  # a value used unless given is said
 
 
 def test_train_help_shows_defaults_and_sweep_help_the_file_format():
