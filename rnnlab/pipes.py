@@ -25,6 +25,6 @@ def closed_pipe_safe(command: Callable[[], int]) -> int:
         try:
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
-        except (OSError, ValueError):  # stdout is not a real file (e.g. captured by a test)
+        except (OSError, ValueError, AttributeError):  # stdout is not a real file (a test, a tee)
             pass
         return EXIT_BROKEN_PIPE
