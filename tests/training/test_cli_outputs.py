@@ -63,9 +63,13 @@ def test_train_help_shows_defaults_and_sweep_help_the_file_format():
     assert "[grid]" in sweep and "[quick]" in sweep
 
 
-def test_train_shows_no_bar_when_stderr_is_not_a_terminal(capsys, tmp_path):
+def test_train_bar_follows_the_progress_policy(capsys, tmp_path, monkeypatch):
+    import rnnlab.training.loop
+
+    runs = []
+    monkeypatch.setattr(rnnlab.training.loop, "run", lambda cfg: runs.append(cfg) or 0)
     argv = ["train", "--task", "addition", "--model", "np-rnn", "--n", "3", "--T", "4", "--steps", "10",
             "--out", str(tmp_path / "run")]
-    assert main(argv) == 0
-    err = capsys.readouterr().err
-    assert "it/s" not in err and "10/10" not in err, err
+    assert main(argv) == 0  # stderr is not a terminal here: no bar
+    assert main(argv + ["--progress"]) == 0  # unless asked for
+    assert [cfg.progress for cfg in runs] == [False, True]
