@@ -176,8 +176,10 @@ def _check_pattern_search(n: int, exact_max_n: int) -> None:
     """Refuse an exhaustive search that cannot fit; say what a long one costs."""
     if n > exact_max_n:
         return
-    check_memory(pattern_search_bytes(n), f"examining all 2^{n} = {2**n} activation patterns "
-                 f"(--exact-max-n {exact_max_n}); lower --exact-max-n below {n} to sample them instead:")
+    try:
+        check_memory(pattern_search_bytes(n), f"examining all 2^{n} = {2**n} activation patterns")
+    except UsageError as exc:
+        raise UsageError(f"{exc}; --exact-max-n {n - 1} or less samples them instead") from None
     if 2**n > _WARN_PATTERNS:
         print(f"rnnlab fixed-points: examining all 2^{n} = {2**n} activation patterns (one linear solve "
               f"each; minutes or more); --exact-max-n {n - 1} samples them instead", file=sys.stderr)
