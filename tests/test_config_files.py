@@ -47,6 +47,7 @@ def test_configs_command_lists_them(capsys):
 
 
 def test_a_build_ships_the_configs_and_the_figure_scripts(tmp_path):
+    pytest.importorskip("setuptools")
     proc = subprocess.run([sys.executable, "-c", "import setuptools; setuptools.setup()", "-q", "build_py",
                            "-d", str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
