@@ -11,6 +11,8 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from rnnlab.config_files import config_dir
+
 
 def parser(name: str, description: str) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=f"python -m paper_figures.{name}", description=description)
@@ -57,10 +59,11 @@ def save_figure(fig, out: Path, name: str) -> list[Path]:
     return paths
 
 
-ROOT = Path(__file__).resolve().parent.parent
-CONFIGS = ROOT / "configs"
-#: Committed records of full-size runs, one folder per figure script (``results/NAME``).
-RESULTS = ROOT / "results"
+# The shipped configurations: the repository's configs/ in a checkout, package data once installed.
+CONFIGS = config_dir()
+#: Committed records of full-size runs, one folder per figure script (``results/NAME``); they
+#: live in the repository, not in an installed package.
+RESULTS = Path(__file__).resolve().parent.parent / "results"
 
 
 def sweep_parser(name: str, description: str) -> argparse.ArgumentParser:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rnnlab.capacity import fit_target, get, names
-from paper_figures._common import parser, save_rows
+from paper_figures._common import parser, save_figure, save_rows
 
 
 def main(argv=None) -> int:
@@ -18,8 +18,7 @@ def main(argv=None) -> int:
     save_rows(args.out, "capacity_fit", rows, {"sizes": sizes, "steps": steps, "quick": args.quick})
     from rnnlab.capacity.plots import plot_fit
 
-    for suffix in (".png", ".pdf"):
-        plot_fit(rows, (args.out / "capacity_fit").with_suffix(suffix))
+    save_figure(plot_fit(rows), args.out, "capacity_fit")
     return 0
 
 

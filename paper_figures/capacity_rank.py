@@ -16,8 +16,7 @@ def main(argv=None) -> int:
     save_rows(args.out, "capacity_rank", rows, {"sizes": sizes, "quick": args.quick})
     from rnnlab.capacity.plots import plot_rank
 
-    for suffix in (".png", ".pdf"):
-        plot_rank(rows, (args.out / "capacity_rank").with_suffix(suffix))
+    save_figure(plot_rank(rows), args.out, "capacity_rank")
     return 0
 
 

@@ -42,6 +42,9 @@ def main(argv=None) -> int:
                 ax.plot([s[0] for s in sub], [s[2] for s in sub], ls=ls, color=color, alpha=0.3, lw=1)
     ax.set(xlabel="N", ylabel="test MSE (best seed; faint: median)", xscale="log", yscale="log",
            title="system identification")
+    from rnnlab.plotting import integer_ticks
+
+    integer_ticks(ax, [r["n"] for r in rows])
     ax.legend(fontsize=7)
     save_figure(fig, args.out, NAME)
     return rc

@@ -13,14 +13,18 @@ import os
 # more than it gains and stalls badly when the cores are shared (a 128x128 solve went from
 # 0.8 ms to 35-130 ms). Set before numpy loads; a user's own setting wins.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+# The command line draws only into files: it, not the library, picks the non-interactive
+# backend (a user's own MPLBACKEND wins).
+os.environ.setdefault("MPLBACKEND", "Agg")
 
 import argparse  # noqa: E402
 import importlib  # noqa: E402
 import sys  # noqa: E402
 from collections.abc import Sequence  # noqa: E402
 
-from rnnlab import __version__  # noqa: E402
+from rnnlab import __version__, progress  # noqa: E402
 from rnnlab.errors import UsageError  # noqa: E402
+from rnnlab.pipes import closed_pipe_safe  # noqa: E402
 
 # Modules whose ``register`` adds subcommands, in the order they appear in --help.
 COMMAND_MODULES = (
@@ -55,6 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
                 raise
             continue
         module.register(subparsers)
+    for sub in subparsers.choices.values():
+        sub.add_argument("--quiet", action="store_true",
+                         help="no progress bars (they go to stderr, and only when it is a terminal)")
     return parser
 
 
@@ -64,8 +71,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return 2
+    progress.configure(quiet=args.quiet)
     try:
-        return int(args.func(args) or 0)
+        return closed_pipe_safe(lambda: int(args.func(args) or 0))
     except UsageError as exc:
         print(f"rnnlab {args.command}: error: {exc}", file=sys.stderr)
         return 2

@@ -11,44 +11,86 @@ It runs the same commands a user would, writing data (JSON) before pictures into
 
 from __future__ import annotations
 
+import argparse
+import contextlib
+import sys
 import time
 from pathlib import Path
+
+from rnnlab import progress
+from rnnlab.outputs import check_folder
+
+LOG = "demo.log"
 
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "demo",
         help="run the main job on embedded defaults (capacity check, fit, phase portraits)",
-        description=__doc__,
+        description=__doc__ + f"\nWhat it prints is also written to OUT/{LOG}.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--out", type=Path, default=Path("runs/demo"), help="output folder (default runs/demo)")
     p.set_defaults(func=run)
 
 
-def _step(title: str, argv: list[str]) -> None:
+class _Tee:
+    """Text written to stdout, also appended to the log file."""
+
+    def __init__(self, stream, log):
+        self.stream, self.log = stream, log
+
+    def write(self, text: str) -> int:
+        self.log.write(text)
+        return self.stream.write(text)
+
+    def flush(self) -> None:
+        self.log.flush()
+        self.stream.flush()
+
+    def isatty(self) -> bool:
+        return self.stream.isatty()
+
+
+def _step(title: str, argv: list[str]) -> int:
     from rnnlab.cli import main
 
+    if not progress.enabled():  # the sections follow the demo's own --quiet / terminal policy
+        argv = argv + ["--quiet"]
     print(f"\n=== {title}\n$ rnnlab {' '.join(argv)}", flush=True)
     t0 = time.perf_counter()
-    rc = main(argv)
-    if rc:
-        raise SystemExit(rc)
+    try:
+        rc = main(argv)
+    except SystemExit as exc:  # an argument error of the section (already reported in one line)
+        rc = exc.code if isinstance(exc.code, int) else 2
     print(f"({time.perf_counter() - t0:.0f} s)", flush=True)
+    return rc
+
+
+def _steps(out: Path) -> list[tuple[str, list[str]]]:
+    return [
+        ("1. Where does the restricted uRNN lose capacity?",
+         ["capacity", "--param", "restricted", "--n", "2:9", "--seeds", "2", "--plot", str(out / "restricted_rank.png")]),
+        ("2. Every parameterization at N = 8",
+         ["capacity", "--n", "8", "--seeds", "1", "--plot", str(out / "capacity_n8.png")]),
+        ("3. Fitting Haar-random targets (rank tied to result)",
+         ["capacity", "fit", "--param", "restricted", "--param", "full", "--n", "4,8,12", "--seeds", "1",
+          "--steps", "1500", "--plot", str(out / "fit_residual.png")]),
+        ("4. The line attractor of the np-RNN paper (eigenvalues 1 and 0.5)",
+         ["fixed-points", "--case", "line"]),
+        ("5. Phase portraits of the four 2-unit cases",
+         ["portrait", "--all", "--out", str(out / "phase_portraits.png")]),
+    ]
 
 
 def run(args) -> int:
-    out: Path = args.out
+    out: Path = check_folder(args.out, "--out")
     out.mkdir(parents=True, exist_ok=True)
-    _step("1. Where does the restricted uRNN lose capacity?",
-          ["capacity", "--param", "restricted", "--n", "2:9", "--seeds", "2", "--plot", str(out / "restricted_rank.png")])
-    _step("2. Every parameterization at N = 8",
-          ["capacity", "--n", "8", "--seeds", "1", "--plot", str(out / "capacity_n8.png")])
-    _step("3. Fitting Haar-random targets (rank tied to result)",
-          ["capacity", "fit", "--param", "restricted", "--param", "full", "--n", "4,8,12", "--seeds", "1",
-           "--steps", "1500", "--plot", str(out / "fit_residual.png")])
-    _step("4. The line attractor of the np-RNN paper (eigenvalues 1 and 0.5)",
-          ["fixed-points", "--case", "line"])
-    _step("5. Phase portraits of the four 2-unit cases",
-          ["portrait", "--all", "--out", str(out / "phase_portraits.png")])
-    print(f"\nEverything is in {out}/ (JSON data beside each picture).")
+    steps = _steps(out)
+    with open(out / LOG, "w") as log, contextlib.redirect_stdout(_Tee(sys.stdout, log)):
+        for title, argv in progress.bar(steps, desc="demo", unit="section"):
+            rc = _step(title, argv)
+            if rc:
+                return rc
+        print(f"\nEverything is in {out}/ (JSON data beside each picture, this text in {out / LOG}).")
     return 0

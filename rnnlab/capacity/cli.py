@@ -8,7 +8,10 @@ import math
 import sys
 from pathlib import Path
 
+from rnnlab import progress
 from rnnlab.errors import UsageError
+from rnnlab.memory import check_memory
+from rnnlab.outputs import check_figure, figure_data_path, save_figure, write_json
 
 
 def parse_sizes(text: str) -> list[int]:
@@ -48,8 +51,9 @@ def register(subparsers) -> None:
     p.add_argument("--n", default="8", help="size(s): N, A:B (inclusive), A:B:STEP or a comma list (default 8)")
     p.add_argument("--param", action="append", metavar="NAME",
                    help="parameterization (repeatable; default: all registered)")
-    p.add_argument("--layers", type=int, help="layers for restricted-stack/givens/householder")
-    p.add_argument("--seeds", type=int, default=3, help="random points per size (rank) or the target seed count (fit)")
+    p.add_argument("--layers", type=int, help="layers for restricted-stack/givens/householder "
+                   "(default: 2 / max(N, 2) / N)")
+    p.add_argument("--seeds", type=int, default=3, help="random points per size (rank) or the target seed count (fit) (default 3)")
     p.add_argument("--exact", action="store_true",
                    help="also compute the exact rank at a rational point with sympy (small N: minutes beyond N=6)")
     p.add_argument("--starts", type=int, default=4, help="fit: random starts per target (default 4)")
@@ -79,72 +83,103 @@ def run(args) -> int:
     chosen = _selected(args)
     if args.seeds < 1:
         raise UsageError("--seeds must be >= 1")
-    if args.plot is not None and args.plot.suffix.lower() not in (".png", ".pdf", ".svg"):
-        raise UsageError(f"--plot: unsupported extension {args.plot.suffix!r}; use .png, .pdf or .svg")
+    if args.action == "fit" and (args.starts < 1 or args.steps < 1):
+        raise UsageError("--starts and --steps must be >= 1")
+    if args.plot is not None:
+        check_figure(args.plot, "--plot")
+    _check_memory(args, sizes, chosen)
     return _run_fit(args, sizes, chosen) if args.action == "fit" else _run_rank(args, sizes, chosen)
 
 
-def _jobs(args, sizes, chosen):
+def fit_bytes(structure, starts: int) -> int:
+    """Estimated peak memory of :func:`rnnlab.capacity.fit.fit_target` for one map.
+
+    Per start, reverse mode keeps one complex64 N x N intermediate per factor, and the
+    matrix functions (expm, the Cayley solve) a few more; Adam keeps three copies of theta.
+    """
+    n = structure[0].n
+    params = sum(f.size for f in structure)
+    return starts * (8 * n * n * (len(structure) + 24) + 4 * 6 * params)
+
+
+def _check_memory(args, sizes, chosen) -> None:
+    """Refuse a size that cannot fit before anything of size N^2 is allocated (W0 included)."""
+    from rnnlab.capacity.jacobian import jacobian_bytes_for
     from rnnlab.capacity.parameterizations import get
 
-    return [get(name)(n, layers=args.layers) for name in chosen for n in sizes]
+    for name in chosen:
+        for n in sizes:
+            structure = get(name).structure(n, args.layers)
+            params = sum(f.size for f in structure)
+            if args.action == "fit":
+                check_memory(fit_bytes(structure, args.starts), f"fitting {name} at n={n} ({args.starts} starts)")
+            else:
+                check_memory(jacobian_bytes_for(n, params),
+                             f"{name} at n={n} (a {2 * n * n} x {params} Jacobian and its workspace)")
 
 
 def _run_rank(args, sizes, chosen) -> int:
-    from tqdm import tqdm
+    from rnnlab.capacity.jacobian import measure
 
-    from rnnlab.capacity.jacobian import check_fits, measure
-
-    jobs = _jobs(args, sizes, chosen)
-    for p in jobs:  # refuse before spending minutes on the sizes that do fit
-        check_fits(p)
     records = []
-    for p in tqdm(jobs, desc="capacity", unit="map", disable=None, file=sys.stderr):
-        rec = measure(p, seeds=tuple(range(args.seeds))).as_record()
-        if args.exact:
-            from rnnlab.capacity.exact import exact_rank
+    with progress.bar(total=len(sizes) * len(chosen), desc="capacity rank", unit="map") as bar:
+        for p in _jobs_lazily(args, sizes, chosen):
+            bar.set_postfix_str(f"{p.name} n={p.n}")
+            rec = measure(p, seeds=tuple(range(args.seeds))).as_record()
+            if args.exact:
+                from rnnlab.capacity.exact import exact_rank
 
-            rec["exact_rank"] = exact_rank(p).rank
-        records.append(rec)
+                bar.set_postfix_str(f"{p.name} n={p.n} exact")
+                rec["exact_rank"] = exact_rank(p).rank
+            records.append(rec)
+            bar.update()
     _emit(args, records, _rank_table, _plot_rank)
     return 0
 
 
-def _run_fit(args, sizes, chosen) -> int:
-    from tqdm import tqdm
+def _jobs_lazily(args, sizes, chosen):
+    """The maps one at a time, so that only one base point W0 is held at once."""
+    from rnnlab.capacity.parameterizations import get
 
+    for name in chosen:
+        for n in sizes:
+            yield get(name)(n, layers=args.layers)
+
+
+def _run_fit(args, sizes, chosen) -> int:
     from rnnlab.capacity.fit import fit_target
 
-    if args.starts < 1 or args.steps < 1:
-        raise UsageError("--starts and --steps must be >= 1")
     records = []
-    jobs = _jobs(args, sizes, chosen)
-    for p in tqdm(jobs, desc="fit", unit="map", disable=None, file=sys.stderr):
-        rank = None
-        fits = [fit_target(p, seed=s, starts=args.starts, steps=args.steps) for s in range(args.seeds)]
-        rec = fits[0].as_record()
-        rec["seeds"] = list(range(args.seeds))
-        rec["best_residual"] = max(f.best_residual for f in fits)  # worst target's best fit
-        rec["residuals"] = [f.best_residual for f in fits]
-        rec["manifold_dim"] = p.n * p.n
-        rec["rank"] = rank
-        records.append(rec)
+    with progress.bar(total=len(sizes) * len(chosen) * args.seeds, desc="capacity fit", unit="target") as bar:
+        for p in _jobs_lazily(args, sizes, chosen):
+            bar.set_postfix_str(f"{p.name} n={p.n}")
+            fits = []
+            for s in range(args.seeds):
+                fits.append(fit_target(p, seed=s, starts=args.starts, steps=args.steps))
+                bar.update()
+            rec = fits[0].as_record()
+            rec["seeds"] = list(range(args.seeds))
+            rec["best_residual"] = max(f.best_residual for f in fits)  # worst target's best fit
+            rec["residuals"] = [f.best_residual for f in fits]
+            rec["manifold_dim"] = p.n * p.n
+            rec["rank"] = None
+            records.append(rec)
     _emit(args, records, _fit_table, _plot_fit)
     return 0
 
 
-def _emit(args, records, table, plot) -> None:
-    if args.plot is not None:
-        data = args.plot.with_suffix(".json")
-        data.parent.mkdir(parents=True, exist_ok=True)
-        data.write_text(json.dumps({"command": sys.argv, "records": records}, indent=2))
-        plot(records, args.plot)
+def _emit(args, records, table, figure) -> None:
+    """Print, then save the data, then draw: a picture that fails loses nothing."""
     if args.json:
-        print(json.dumps(records))
+        print(json.dumps(records), flush=True)
     else:
-        print(table(records))
-        if args.plot is not None:
-            print(f"\nwrote {args.plot.with_suffix('.json')} and {args.plot}")
+        print(table(records), flush=True)
+    if args.plot is None:
+        return
+    data = write_json(figure_data_path(args.plot), {"command": sys.argv, "records": records})
+    save_figure(figure(records), args.plot, data_path=data)
+    if not args.json:
+        print(f"\nwrote {data} and {args.plot}")
 
 
 def _fmt_gap(g) -> str:
@@ -217,13 +252,13 @@ def _table(head, rows) -> str:
     return "\n".join([line, sep] + ["  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in rows])
 
 
-def _plot_rank(records, path: Path) -> None:
+def _plot_rank(records):
     from rnnlab.capacity.plots import plot_rank
 
-    plot_rank(records, path)
+    return plot_rank(records)
 
 
-def _plot_fit(records, path: Path) -> None:
+def _plot_fit(records):
     from rnnlab.capacity.plots import plot_fit
 
-    plot_fit(records, path)
+    return plot_fit(records)

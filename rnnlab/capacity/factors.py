@@ -119,6 +119,11 @@ class Reflection(Factor):
         return 2 * self.n
 
     def apply(self, theta, x):
+        if self.n == 1:
+            # On C^1 every reflection is -1. The general formula gives the same value, but its
+            # derivative (exactly 0) comes out as rounding noise of size eps / |v|, which a small
+            # random v lifts above the rank tolerance: householder at N = 1 measured rank 2 > N^2.
+            return -x
         v = (theta[: self.n] + 1j * theta[self.n :]).astype(x.dtype)
         coeff = (v.conj() @ x) / jnp.vdot(v, v).real
         return x - 2.0 * v[:, None] * coeff[None, :]
@@ -232,7 +237,7 @@ class GivensLayer(Factor):
 
     @property
     def size(self) -> int:
-        return 2 * len(self.pairs)
+        return 2 * len(range(self.offset, self.n - 1, 2))  # len(self.pairs), without the list
 
     def apply(self, theta, x):
         pairs = self.pairs

@@ -12,7 +12,6 @@ otherwise the image has measure zero (Sard).
 from __future__ import annotations
 
 import functools
-import os
 from dataclasses import dataclass, field
 
 import jax
@@ -22,7 +21,7 @@ import numpy as np
 from rnnlab.analysis import RankResult, null_space, numerical_rank
 from rnnlab.capacity.factors import Diagonal, Reflection
 from rnnlab.capacity.parameterizations import Parameterization
-from rnnlab.errors import UsageError
+from rnnlab.memory import check_memory
 
 # Bytes per Jacobian entry, all copies included: the complex128 tangents (8 B per real entry)
 # and their last concatenation (8 B), the float64 result (8 B), and the row blocks the QR
@@ -30,30 +29,19 @@ from rnnlab.errors import UsageError
 _BYTES_PER_ENTRY = 40
 
 
+def jacobian_bytes_for(n: int, num_params: int) -> int:
+    """Estimated peak memory of the Jacobian of a map with ``num_params`` parameters at size ``n``."""
+    return 2 * n * n * num_params * _BYTES_PER_ENTRY
+
+
 def jacobian_bytes(p: Parameterization) -> int:
     """Estimated peak memory of one Jacobian and its rank computation."""
-    return 2 * p.n * p.n * p.num_params * _BYTES_PER_ENTRY
-
-
-def available_memory() -> int:
-    """Bytes of memory available now (MemAvailable), or physical memory where unknown."""
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return jacobian_bytes_for(p.n, p.num_params)
 
 
 def check_fits(p: Parameterization) -> None:
-    need, have = jacobian_bytes(p), available_memory()
-    if need > 0.8 * have:
-        raise UsageError(
-            f"{p.name} at n={p.n} needs a {2 * p.n * p.n} x {p.num_params} Jacobian, about "
-            f"{need / 2**30:.1f} GiB with its workspace; only {have / 2**30:.1f} GiB is available"
-        )
+    check_memory(jacobian_bytes(p), f"{p.name} at n={p.n} (a {2 * p.n * p.n} x {p.num_params} Jacobian "
+                 "and its workspace)")
 
 
 def _tangents(p: Parameterization):

@@ -107,9 +107,26 @@ class Entry:
         rng = np.random.default_rng([structure_seed, n])
         return Parameterization(self.name, int(n), layers, tuple(self.build(int(n), layers, rng)))
 
+    def structure(self, n: int, layers: int | None = None) -> tuple[Factor, ...]:
+        """The factors at size ``n`` with nothing of size N^2 drawn (no base point W0, an
+        identity permutation): enough to count parameters and factors, so that a size can be
+        refused before any allocation. Not a usable map."""
+        if self.default_layers is None:
+            layers = None
+        elif layers is None:
+            layers = self.default_layers(n)
+        return tuple(self.build(int(n), layers, None))
 
-def _restricted_block(n: int, rng: np.random.Generator, tag: str = "") -> list[Factor]:
-    perm = tuple(int(p) for p in rng.permutation(n))
+    def num_params(self, n: int, layers: int | None = None) -> int:
+        """P at size ``n``, without building the map."""
+        return sum(f.size for f in self.structure(n, layers))
+
+
+# Builders receive rng=None when only the factor sizes are wanted (Entry.num_params).
+
+
+def _restricted_block(n: int, rng: np.random.Generator | None, tag: str = "") -> list[Factor]:
+    perm = tuple(range(n)) if rng is None else tuple(int(p) for p in rng.permutation(n))
     return [
         Diagonal(n, f"D3{tag}"),
         Reflection(n, f"R2{tag}"),
@@ -135,6 +152,8 @@ def _restricted_stack(n, layers, rng):
 def _full(n, layers, rng):
     from scipy.stats import unitary_group
 
+    if rng is None:
+        return [Fixed(n, "W0", matrix=None), Exponential(n, "expm(A)")]
     w0 = unitary_group.rvs(n, random_state=rng) if n > 1 else np.exp(1j * rng.uniform(-np.pi, np.pi, (1, 1)))
     return [Fixed(n, "W0", matrix=np.asarray(w0)), Exponential(n, "expm(A)")]
 

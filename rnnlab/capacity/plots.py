@@ -1,14 +1,16 @@
-"""Figures of the capacity records: rank vs N against N^2 and P; fit residual vs N."""
+"""Figures of the capacity records: rank vs N against N^2 and P; fit residual vs N.
+
+Each function returns a matplotlib Figure and touches no global state (no backend choice):
+the caller saves it (the CLI through :func:`rnnlab.outputs.save_figure`) or shows it.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+from rnnlab.plotting import integer_ticks
 
 
 def _by_param(records):
@@ -18,8 +20,12 @@ def _by_param(records):
     return {k: sorted(v, key=lambda r: r["n"]) for k, v in groups.items()}
 
 
-def plot_rank(records, path: Path):
+def plot_rank(records):
+    """Rank vs N against N^2 and P, one panel per parameterization; a single N is drawn as
+    one bar chart of rank, N^2 and P for every parameterization."""
     groups = _by_param(records)
+    if len({r["n"] for r in records}) == 1:
+        return _rank_bars(groups)
     fig, axes = plt.subplots(1, len(groups), figsize=(4 * len(groups), 3.6), squeeze=False)
     for ax, (name, rs) in zip(axes[0], groups.items()):
         ns = [r["n"] for r in rs]
@@ -33,26 +39,51 @@ def plot_rank(records, path: Path):
         ax.set_xlabel("N")
         ax.set_ylabel("real dimension")
         ax.set_yscale("log")
+        integer_ticks(ax, ns)
         ax.grid(alpha=0.3)
     axes[0][0].legend(fontsize=8)
     fig.suptitle("Jacobian rank of theta -> W(theta) (x: rank < N$^2$, restricted capacity)")
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=150, bbox_inches="tight")
-    plt.close(fig)
+    return fig
 
 
-def plot_fit(records, path: Path):
+def _rank_bars(groups):
+    import numpy as np
+
+    names = list(groups)
+    rs = [groups[name][0] for name in names]
+    n = rs[0]["n"]
+    x = np.arange(len(names))
+    fig, ax = plt.subplots(figsize=(max(5.0, 1.3 * len(names) + 2), 3.8))
+    width = 0.27
+    ax.bar(x - width, [r["rank"] for r in rs], width, color="C0", label="measured rank")
+    ax.bar(x, [n * n for _ in rs], width, color="0.25", label=f"dim U(N) = N$^2$ = {n * n}")
+    ax.bar(x + width, [r["params"] for r in rs], width, color="0.7", label="P (parameters)")
+    for xi, r in zip(x, rs):
+        ax.annotate(str(r["rank"]) + ("" if r["full_capacity"] else " < N$^2$"), (xi - width, r["rank"]),
+                    ha="center", va="bottom", fontsize=7, color="C0" if r["full_capacity"] else "C3")
+    ax.set_xticks(x, names, rotation=20, ha="right")
+    ax.set_ylabel("real dimension")
+    ax.set_title(f"Jacobian rank of theta -> W(theta) at N = {n}")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3, axis="y")
+    fig.tight_layout()
+    return fig
+
+
+def plot_fit(records):
+    """Best fit residual of a Haar-random target vs N, one line per parameterization."""
     fig, ax = plt.subplots(figsize=(5.5, 4))
+    ns = set()
     for name, rs in _by_param(records).items():
+        ns.update(r["n"] for r in rs)
         ax.plot([r["n"] for r in rs], [max(r["best_residual"], 1e-16) for r in rs], "o-", label=name)
     ax.set_yscale("log")
     ax.set_xlabel("N")
+    integer_ticks(ax, ns)
     ax.set_ylabel(r"best $\|W(\theta) - U\|_F^2 / N$")
     ax.set_title("Fitting a Haar-random target unitary")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=150, bbox_inches="tight")
-    plt.close(fig)
+    return fig

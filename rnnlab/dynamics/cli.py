@@ -12,7 +12,10 @@ import math
 import sys
 from pathlib import Path
 
+from rnnlab import progress
 from rnnlab.errors import UsageError
+from rnnlab.memory import check_memory
+from rnnlab.outputs import check_figure, figure_data_path, save_figure, write_json
 
 # Kept in step with rnnlab.dynamics.relu_map.CASES (that module imports NumPy).
 CASE_NAMES = ("decay", "explode", "line", "identity")
@@ -35,7 +38,8 @@ def register(subparsers) -> None:
     p.add_argument("--exact-max-n", type=int, default=10, metavar="N",
                    help="enumerate all 2^n activation patterns up to this n; above, sample them "
                    "from trajectories (default 10)")
-    p.add_argument("--seed", type=int, default=0, help="seed for sampled patterns and the simulation check")
+    p.add_argument("--seed", type=int, default=0,
+                   help="seed for sampled patterns and the simulation check (default 0)")
     p.add_argument("--json", action="store_true", help="print a JSON list of fixed sets")
     p.set_defaults(func=fixed_points_command)
 
@@ -53,7 +57,9 @@ def register(subparsers) -> None:
     src.add_argument("--all", action="store_true", help="the four cases side by side")
     p.add_argument("--angle", type=float, default=None, metavar="DEG",
                    help="angle of L1's eigenvector from the h1 axis, degrees (default 30)")
-    p.add_argument("--out", type=Path, required=True, metavar="FILE", help="output file, .png or .pdf")
+    p.add_argument("--out", type=Path, required=True, metavar="FILE",
+                   help="output picture, .png, .pdf or .svg; its data (W, eigenvalues, fixed sets) "
+                   "goes first to FILE with suffix .json")
     p.set_defaults(func=portrait_command)
 
     p = subparsers.add_parser(
@@ -67,18 +73,19 @@ def register(subparsers) -> None:
     p.add_argument("--init", default="np", help="recurrent initialiser: gaussian, identity, np, "
                    "orthogonal, scaled-identity (default np)")
     p.add_argument("--opt", action="append", default=[], metavar="KEY=VALUE",
-                   help="initialiser option, e.g. scale=0.5 or g=1.2 (repeatable)")
+                   help="initialiser option, e.g. scale=0.5 or g=1.2 (repeatable; default none)")
     p.add_argument("--n", type=int, default=100, help="hidden units (default 100)")
     p.add_argument("--T", type=int, default=1000, help="steps (default 1000)")
     p.add_argument("--trials", type=int, default=4, help="independent draws of W, W_hx and inputs (default 4)")
     p.add_argument("--n-in", type=int, default=2, help="input size (default 2)")
-    p.add_argument("--inputs", default="gaussian", help="gaussian (N(0,1)) or uniform (U[0,1]) inputs")
+    p.add_argument("--inputs", default="gaussian", help="gaussian (N(0,1)) or uniform (U[0,1]) inputs (default gaussian)")
     p.add_argument("--alpha", default="sussillo-abbott",
                    help="input-weight scale: sussillo-abbott (default), literal, or a number")
     p.add_argument("--lyapunov", type=int, default=8, metavar="K", help="how many Lyapunov exponents (default 8)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="seed of W, W_hx and the inputs (default 0)")
     p.add_argument("--json", action="store_true", help="print the measurements as JSON")
-    p.add_argument("--plot", type=Path, metavar="FILE", help="also draw them (.png or .pdf)")
+    p.add_argument("--plot", type=Path, metavar="FILE", help="also draw them (.png, .pdf or .svg); "
+                   "the measurements go first to FILE with suffix .json")
     p.set_defaults(func=propagate_command)
 
 
@@ -128,6 +135,7 @@ def fixed_points_command(args) -> int:
     if args.exact_max_n < 0:
         raise UsageError(f"--exact-max-n must be >= 0, got {args.exact_max_n}")
     w, b = check_weights(w, args.bias)
+    _check_pattern_search(w.shape[0], args.exact_max_n)
     sets = fixed_points(w, b, tol=args.tol, exact_max_n=args.exact_max_n, seed=args.seed)
     if args.json:
         json.dump([s.to_dict() for s in sets], sys.stdout, indent=2)
@@ -154,10 +162,34 @@ def fixed_points_command(args) -> int:
     return 0
 
 
+# Above this many activation patterns the exhaustive search takes long enough to warn.
+_WARN_PATTERNS = 2**16
+
+
+def pattern_search_bytes(n: int) -> int:
+    """Estimated peak memory of examining all 2^n activation patterns of n units: the list of
+    supports (a tuple of about n/2 ints each) and a candidate piece per pattern."""
+    return 2**n * (120 + 8 * n)
+
+
+def _check_pattern_search(n: int, exact_max_n: int) -> None:
+    """Refuse an exhaustive search that cannot fit; say what a long one costs."""
+    if n > exact_max_n:
+        return
+    try:
+        check_memory(pattern_search_bytes(n), f"examining all 2^{n} = {2**n} activation patterns")
+    except UsageError as exc:
+        raise UsageError(f"{exc}; --exact-max-n {n - 1} or less samples them instead") from None
+    if 2**n > _WARN_PATTERNS:
+        print(f"rnnlab fixed-points: examining all 2^{n} = {2**n} activation patterns (one linear solve "
+              f"each; minutes or more); --exact-max-n {n - 1} samples them instead", file=sys.stderr)
+
+
 def portrait_command(args) -> int:
+    from rnnlab.dynamics.fixed_points import fixed_points
     from rnnlab.dynamics.relu_map import CASES, DEFAULT_ANGLE, two_unit_weights
 
-    _check_figure_path(args.out, "--out")
+    check_figure(args.out, "--out")
     angle = DEFAULT_ANGLE if args.angle is None else args.angle
     if args.all:
         chosen = [(name, CASES[name]) for name in CASE_NAMES]
@@ -165,19 +197,19 @@ def portrait_command(args) -> int:
         chosen = [(args.case, CASES[args.case])]
     else:
         chosen = [("custom", tuple(args.eig))]
-    panels = []
+    panels, records = [], []
     for name, (l1, l2) in chosen:
         w = two_unit_weights(l1, l2, angle)
         panels.append((f"{name}: $\\lambda$ = ({l1:g}, {l2:g}), angle {angle:g}$^\\circ$", w))
+        records.append({"case": name, "eigenvalues": [l1, l2], "angle_deg": angle, "W": w.tolist(),
+                        "fixed_sets": [s.to_dict() for s in fixed_points(w)]})
+    data = write_json(figure_data_path(args.out), {"command": sys.argv, "map": "h -> relu(W h)",
+                                                   "panels": records})
 
     from rnnlab.dynamics.portrait import portrait_figure
 
-    fig = portrait_figure(panels)
-    fig.savefig(args.out, dpi=150, bbox_inches="tight")
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
-    print(f"wrote {args.out}")
+    save_figure(portrait_figure(panels), args.out, data_path=data)
+    print(f"wrote {data} and {args.out}")
     return 0
 
 
@@ -198,17 +230,20 @@ def _init_options(pairs: list[str]) -> dict:
     return options
 
 
-def _check_figure_path(path: Path, flag: str) -> None:
-    if path.suffix.lower() not in (".png", ".pdf"):
-        raise UsageError(f"{flag} must end in .png or .pdf, got {path.name!r}")
-    if not path.parent.exists():
-        raise UsageError(f"folder {path.parent} does not exist")
+def propagation_bytes(n: int, T: int, lyapunov: int, n_in: int) -> int:
+    """Estimated peak memory of one propagation trial (float64): a few N x N matrices (W, the
+    Jacobian product and its SVD workspace), the per-step records (T x N singular values) and
+    the inputs."""
+    return 8 * (12 * n * n + 3 * T * n + T * (n_in + lyapunov + 8))
 
 
 def propagate_command(args) -> int:
     if args.plot is not None:
-        _check_figure_path(args.plot, "--plot")
+        check_figure(args.plot, "--plot")
     options = _init_options(args.opt)
+    if args.n >= 1 and args.T >= 1:
+        check_memory(propagation_bytes(args.n, args.T, args.lyapunov, args.n_in),
+                     f"propagation at n={args.n}, T={args.T}")
 
     import inspect
 
@@ -225,20 +260,24 @@ def propagate_command(args) -> int:
     result = propagate(
         jax.random.key(args.seed), args.init, args.n, args.T, trials=args.trials, n_in=args.n_in,
         alpha=_number_or_name(args.alpha), lyapunov=args.lyapunov, inputs=args.inputs,
-        init_options=options, progress=True,
+        init_options=options, progress=progress.enabled(),
     )
     summary = result.to_dict()
     summary["config"]["seed"] = args.seed
-    if args.plot is not None:
-        import matplotlib.pyplot as plt
-
-        fig = propagation_figure([result])
-        fig.savefig(args.plot, dpi=150, bbox_inches="tight")
-        plt.close(fig)
     if args.json:
         json.dump(summary, sys.stdout, indent=2)
-        print()
-        return 0
+        print(flush=True)
+    else:
+        _print_propagation(args, options, summary)
+    if args.plot is not None:
+        data = write_json(figure_data_path(args.plot), {"command": sys.argv, **summary})
+        save_figure(propagation_figure([result]), args.plot, data_path=data)
+        if not args.json:
+            print(f"wrote {data} and {args.plot}")
+    return 0
+
+
+def _print_propagation(args, options, summary) -> None:
     cfg = summary["config"]
     print(f"init {args.init}{' ' + str(options) if options else ''}, n {args.n}, T {args.T}, {args.trials} trials (seed "
           f"{args.seed}); {cfg['model']}; alpha {cfg['alpha']} = {cfg['alpha_value']:.4g}")
@@ -253,7 +292,5 @@ def propagate_command(args) -> int:
           "whose product is exactly 0)")
     print("largest Lyapunov exponents (per step, natural log): "
           + ", ".join(show(v) for v in summary["lyapunov"]))
-    print(f"mean fraction of units on: {summary['active_fraction']:.3f}; ||h_T|| {summary['state_norm']:.4g}")
-    if args.plot is not None:
-        print(f"wrote {args.plot}")
-    return 0
+    print(f"mean fraction of units on: {summary['active_fraction']:.3f}; ||h_T|| {summary['state_norm']:.4g}",
+          flush=True)

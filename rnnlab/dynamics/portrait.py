@@ -121,9 +121,6 @@ def portrait_panel(
 
 def portrait_figure(panels: Sequence[tuple[str, np.ndarray]], **kwargs):
     """A figure with one :func:`portrait_panel` per ``(title, W)``, side by side."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 4.4), squeeze=False)

@@ -245,10 +245,9 @@ def propagate(
 def propagation_figure(results: list[Propagation]):
     """Two panels: ``log10 ||dh_t/dh_0||`` and ``log10`` sensitivity against ``t``, one
     line per result (median over trials; band: smallest resolved to largest singular value)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    from rnnlab.plotting import integer_ticks
 
     fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4))
     for r in results:
@@ -277,6 +276,9 @@ def propagation_figure(results: list[Propagation]):
     b.set_ylabel("$\\log_{10} \\|\\partial h_t / \\partial x_1 \\, d\\|$")
     b.set_title("sensitivity to a perturbation of the first input", fontsize=9)
     b.axhline(0, color="k", lw=0.6)
+    steps = [t for r in results for t in r.steps]
+    for ax in (a, b):
+        integer_ticks(ax, steps)
     a.legend(fontsize=8)
     fig.tight_layout()
     return fig

@@ -81,8 +81,8 @@ def test_portrait_pdf_and_bad_extension(capsys, tmp_path):
     out = tmp_path / "p.pdf"
     assert run(capsys, "portrait", "--case", "decay", "--out", str(out))[0] == 0
     assert out.read_bytes()[:4] == b"%PDF"
-    code, _, err = run(capsys, "portrait", "--case", "decay", "--out", str(tmp_path / "p.svg"))
-    assert code == 2 and ".png or .pdf" in err
+    code, _, err = run(capsys, "portrait", "--case", "decay", "--out", str(tmp_path / "p.txt"))
+    assert code == 2 and "use .png, .pdf, .svg" in err
 
 
 @pytest.mark.parametrize(
@@ -113,3 +113,5 @@ def test_propagate_json(capsys, tmp_path):
     assert [row["t"] for row in data["checkpoints"]][-1] == 30
     assert len(data["lyapunov"]) == 3
     assert plot.stat().st_size > 0
+    saved = json.loads(plot.with_suffix(".json").read_text())  # the data beside the picture
+    assert saved["checkpoints"] == data["checkpoints"] and saved["lyapunov"] == data["lyapunov"]
