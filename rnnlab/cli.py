@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "rnnlab.capacity.cli",
     "rnnlab.dynamics.cli",
     "rnnlab.training.cli",
+    "rnnlab.training.action_cli",
     "rnnlab.demo",
 )
 

@@ -47,6 +47,7 @@ def register(subparsers) -> None:
     models.add_argument("--task", default="copy")
     models.add_argument("--n", type=int, default=128)
     models.add_argument("--T", type=int, default=100)
+    models.add_argument("--data", metavar="DIR", help="the task's data folder (action: sets the input size)")
     models.set_defaults(func=_models)
 
     tasks = subparsers.add_parser("tasks", help="list the training tasks")
@@ -87,12 +88,13 @@ def _models(args) -> int:
     from rnnlab.training import cells, loop
     from rnnlab.training.config import TrainConfig, validate
 
-    validate(TrainConfig(task=args.task, n=args.n, T=args.T))
+    validate(TrainConfig(task=args.task, n=args.n, T=args.T, data=args.data))
     print(f"task {args.task}, n={args.n}, T={args.T}; parameters are trainable real degrees of freedom")
     for name in cells.names():
         spec = cells.get(name)
         try:
-            count = str(loop.num_params(loop.build(TrainConfig(task=args.task, model=name, n=args.n, T=args.T))))
+            count = str(loop.num_params(loop.build(TrainConfig(task=args.task, model=name, n=args.n, T=args.T,
+                                                                data=args.data))))
         except UsageError as exc:  # a model this task cannot train is listed with the reason
             count, why = "-", f" ({exc})"
         else:
