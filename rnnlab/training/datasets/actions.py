@@ -192,7 +192,7 @@ def load_actions(folder: str | Path) -> ActionData:
             if feature_dim is None:
                 feature_dim, first = array.shape[1], path
             elif array.shape[1] != feature_dim:
-                raise UsageError(f"{path} has {array.shape[1]} features per frame, {first} has {feature_dim}")
+                raise UsageError(f"{path} has {array.shape[1]} features per frame but {first} has {feature_dim}")
             arrays.append(array)
         lengths = np.array([len(a) for a in arrays], np.int32)
         offsets = np.concatenate([[0], np.cumsum(lengths, dtype=np.int64)[:-1]])
