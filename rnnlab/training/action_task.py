@@ -182,7 +182,8 @@ def make(T: int, data: str | None) -> ActionRecognition:
     if isinstance(T, bool) or not isinstance(T, int) or T < 1:
         raise UsageError(f"T (most frames kept per clip) must be an integer >= 1 for action, got {T!r}")
     if data is not None and not Path(data).expanduser().is_dir():
-        raise UsageError(f"--data {data!r} is not a folder (action: your per-clip feature folder)")
+        raise UsageError(f"--data {data!r} is not a folder (action: your per-clip feature folder, "
+                         f"docs/datasets.md; `rnnlab action-data --out DIR` writes a generated one)")
     return ActionRecognition(T, data=data)
 
 

@@ -249,9 +249,10 @@ def write_generated(out: str | Path, spec: GeneratedSpec = GeneratedSpec()) -> P
     [0.3, 1.2]); a clip of class ``2p`` turns along the plane one way, ``2p + 1`` the other:
     ``x_t = cos(phi_t) u_p + sin(phi_t) v_p + noise * N(0, I)`` with
     ``phi_t = phi_0 +- w_p t`` and a random start ``phi_0``. Lengths are uniform in
-    ``[min_frames, max_frames]``. The two classes of a pair have the same distribution of
-    single frames, so telling them apart takes the order of the frames: a per-frame
-    classifier is capped at 2 / classes accuracy. Everything is a function of ``spec.seed``.
+    ``[min_frames, max_frames]``. A clip of class ``2p + 1`` is distributed as a clip of class
+    ``2p`` played backwards, so the two classes of a pair differ only in the order of their
+    frames: a classifier blind to the order (of single frames, of the mean frame) can at best
+    find the pair and guess within it, 50% accuracy. Everything is a function of ``spec.seed``.
     """
     spec.check()
     root = Path(out).expanduser()
