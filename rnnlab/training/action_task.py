@@ -19,6 +19,7 @@ UCF-101: the paper's number needs the user's own UCF-101 features.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import sys
@@ -32,7 +33,7 @@ import numpy as np
 
 from rnnlab.errors import UsageError
 from rnnlab.training import tasks
-from rnnlab.training.datasets.actions import ActionData, GeneratedSpec, load_actions, write_generated
+from rnnlab.training.datasets.actions import GENERATED_RECORD, ActionData, GeneratedSpec, load_actions, write_generated
 
 
 @functools.lru_cache(maxsize=2)
@@ -109,8 +110,12 @@ class ActionRecognition(tasks.Task):
             "padded_length": self.length,
             "clips_cut": {name: int(np.sum(s.lengths > self.length)) for name, s in d.splits.items()},
         }
+        info["digest"] = d.digest()
+        record = None if self.data is None else Path(self.data).expanduser() / GENERATED_RECORD
+        if record is not None and record.is_file():
+            info["generated"] = json.loads(record.read_text())
         if self.data is None:
-            info["generated"] = GeneratedSpec().__dict__
+            info["generated"] = dataclasses.asdict(GeneratedSpec())
             print("rnnlab: action task without --data: training on the generated feature set, "
                   "not UCF-101", file=sys.stderr)
         (out / "action_data.json").write_text(json.dumps(info, indent=1) + "\n")

@@ -1,5 +1,6 @@
 """The action-recognition task: the feature-folder loader and its errors, masking, a real run."""
 
+import dataclasses
 import json
 import shutil
 
@@ -39,6 +40,15 @@ def test_loader_reads_back_what_was_written(tiny):
         saved = np.load(tiny / "features" / f"{clip}.npy")
         assert train.lengths[i] == len(saved) and 3 <= len(saved) <= 7
         np.testing.assert_array_equal(train.clip(i), saved)
+
+
+def test_digest_follows_the_content(tiny, copy):
+    assert load_actions(copy).digest() == load_actions(tiny).digest()
+    npy = copy / "features" / f"{_first_clip(copy, 'test')}.npy"
+    a = np.load(npy)
+    a[-1, -1] += 1e-3
+    np.save(npy, a)
+    assert load_actions(copy).digest() != load_actions(tiny).digest()
 
 
 def test_ucf101_style_lists_and_npz(copy):
@@ -279,3 +289,4 @@ def test_train_on_generated_features_beats_chance(tmp_path):
     assert lines[-1]["xent"] < 0.5 * summary["baseline"]
     info = json.loads((out / "action_data.json").read_text())
     assert info["clips"] == {"train": 240, "val": 60, "test": 60} and info["padded_length"] == spec.max_frames
+    assert info["generated"] == dataclasses.asdict(spec) and info["digest"] == load_actions(data).digest()

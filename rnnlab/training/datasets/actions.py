@@ -24,6 +24,9 @@ through the very loader a user's data goes through.
 from __future__ import annotations
 
 import csv
+import dataclasses
+import hashlib
+import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +37,8 @@ from rnnlab.errors import UsageError
 
 SPLITS = ("train", "val", "test")
 _VIDEO_SUFFIXES = (".avi", ".mp4")
+#: The settings :func:`write_generated` used, written beside the data.
+GENERATED_RECORD = "generated.json"
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,16 @@ class ActionData:
     @property
     def longest(self) -> int:
         return int(max(s.lengths.max() for s in self.splits.values()))
+
+    def digest(self) -> str:
+        """SHA-256 of the classes, clip ids, labels and frames of every split (a run records it)."""
+        h = hashlib.sha256("\n".join(self.classes).encode())
+        for name in SPLITS:
+            s = self.splits[name]
+            h.update("\n".join(s.clips).encode())
+            for array in (s.labels, s.lengths, s.frames):
+                h.update(np.ascontiguousarray(array).tobytes())
+        return h.hexdigest()
 
 
 def _read_lines(path: Path, what: str) -> list[str]:
@@ -279,4 +294,6 @@ def write_generated(out: str | Path, spec: GeneratedSpec = GeneratedSpec()) -> P
                 clips.append(clip)
         (root / "splits" / f"{split}.txt").write_text("".join(f"{clip}\n" for clip in clips))
     (root / "labels.csv").write_text("\n".join(rows) + "\n")
+    # Not read by the loader: a record of how the folder was made, copied into run folders.
+    (root / GENERATED_RECORD).write_text(json.dumps(dataclasses.asdict(spec), indent=1) + "\n")
     return root
