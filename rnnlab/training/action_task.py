@@ -41,6 +41,9 @@ def action_data(data: str | None) -> ActionData:
     """The checked feature set of folder ``data``, or the default generated set (None)."""
     if data is not None:
         return load_actions(data)
+    spec = GeneratedSpec()
+    print(f"rnnlab: action task without --data: using the generated feature set ({spec.features} "
+          f"features, {spec.classes} classes), not UCF-101", file=sys.stderr)
     with tempfile.TemporaryDirectory(prefix="rnnlab-actions-") as tmp:
         return load_actions(write_generated(Path(tmp) / "generated"))
 
@@ -116,8 +119,6 @@ class ActionRecognition(tasks.Task):
             info["generated"] = json.loads(record.read_text())
         if self.data is None:
             info["generated"] = dataclasses.asdict(GeneratedSpec())
-            print("rnnlab: action task without --data: training on the generated feature set, "
-                  "not UCF-101", file=sys.stderr)
         (out / "action_data.json").write_text(json.dumps(info, indent=1) + "\n")
 
     def batch(self, split: str, idx: jax.Array) -> tuple[jax.Array, tuple[jax.Array, jax.Array]]:

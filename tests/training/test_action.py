@@ -290,3 +290,14 @@ def test_train_on_generated_features_beats_chance(tmp_path):
     info = json.loads((out / "action_data.json").read_text())
     assert info["clips"] == {"train": 240, "val": 60, "test": 60} and info["padded_length"] == spec.max_frames
     assert info["generated"] == dataclasses.asdict(spec) and info["digest"] == load_actions(data).digest()
+
+
+def test_without_data_the_generated_set_is_used_and_said(capsys):
+    from rnnlab.training.action_task import action_data
+
+    action_data.cache_clear()
+    task = tasks.make("action", 100, 8)
+    spec = GeneratedSpec()
+    assert (task.n_in, task.n_out, task.length) == (spec.features, spec.classes, spec.max_frames)
+    assert "generated feature set" in capsys.readouterr().err
+    assert len(task.dataset().splits["test"].clips) == spec.classes * spec.test_per_class
