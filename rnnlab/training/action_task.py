@@ -114,11 +114,10 @@ class ActionRecognition(tasks.Task):
             "clips_cut": {name: int(np.sum(s.lengths > self.length)) for name, s in d.splits.items()},
         }
         info["digest"] = d.digest()
-        record = None if self.data is None else Path(self.data).expanduser() / GENERATED_RECORD
-        if record is not None and record.is_file():
-            info["generated"] = json.loads(record.read_text())
         if self.data is None:
             info["generated"] = dataclasses.asdict(GeneratedSpec())
+        elif (record := Path(self.data).expanduser() / GENERATED_RECORD).is_file():
+            info["generated"] = json.loads(record.read_text())
         (out / "action_data.json").write_text(json.dumps(info, indent=1) + "\n")
 
     def batch(self, split: str, idx: jax.Array) -> tuple[jax.Array, tuple[jax.Array, jax.Array]]:
@@ -191,7 +190,6 @@ def make(T: int, data: str | None) -> ActionRecognition:
         raise UsageError(f"--data {data!r} is not a folder (action: your per-clip feature folder, "
                          f"docs/datasets.md; `rnnlab action-data --out DIR` writes a generated one)")
     return ActionRecognition(T, data=data)
-
 
 
 # Registration: tasks.py imports this module at its end, so the registry lists the task.

@@ -13,7 +13,7 @@ from scipy.stats import binom
 from rnnlab.cli import main
 from rnnlab.errors import UsageError
 from rnnlab.training import cells, tasks
-from rnnlab.training.action_task import ActionRecognition, last_step, pad_clips
+from rnnlab.training.action_task import last_step, pad_clips
 from rnnlab.training.datasets.actions import GeneratedSpec, load_actions, write_generated
 
 TINY = GeneratedSpec(classes=3, features=4, train_per_class=2, val_per_class=1, test_per_class=1,
