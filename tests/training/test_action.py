@@ -301,3 +301,13 @@ def test_without_data_the_generated_set_is_used_and_said(capsys):
     assert (task.n_in, task.n_out, task.length) == (spec.features, spec.classes, spec.max_frames)
     assert "generated feature set" in capsys.readouterr().err
     assert len(task.dataset().splits["test"].clips) == spec.classes * spec.test_per_class
+
+
+def test_action_data_flags_are_the_generator_settings():
+    """Every GeneratedSpec field is a flag of `rnnlab action-data`, and its help states the default."""
+    from rnnlab.training.action_cli import _OPTIONS
+
+    fields = {f.name: f for f in dataclasses.fields(GeneratedSpec)}
+    assert [name for name, _, _ in _OPTIONS] == list(fields)
+    for name, kind, text in _OPTIONS:
+        assert kind is type(fields[name].default) and f"(default {fields[name].default})" in text
