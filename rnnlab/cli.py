@@ -32,6 +32,7 @@ COMMAND_MODULES = (
     "rnnlab.dynamics.cli",
     "rnnlab.training.cli",
     "rnnlab.training.records",
+    "rnnlab.training.action_cli",
     "rnnlab.demo",
 )
 

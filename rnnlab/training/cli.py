@@ -59,6 +59,7 @@ def register(subparsers) -> None:
     models.add_argument("--task", default="copy", help="task name, see 'rnnlab tasks' (default copy)")
     models.add_argument("--n", type=int, default=128, help="hidden units (default 128)")
     models.add_argument("--T", type=int, default=100, help="sequence length or delay of the task (default 100)")
+    models.add_argument("--data", metavar="DIR", help="the task's data folder (action: sets the input size)")
     models.set_defaults(func=_models)
 
     tasks = subparsers.add_parser("tasks", help="list the training tasks",
@@ -137,14 +138,15 @@ def _models(args) -> int:
 
     if args.task not in tasks.names():
         raise UsageError(f"unknown task {args.task!r}; choose from {', '.join(tasks.names())}")
-    validate(TrainConfig(task=args.task, n=args.n, T=args.T))
+    validate(TrainConfig(task=args.task, n=args.n, T=args.T, data=args.data))
     # The largest cells hold about four N x N float32 matrices, with their gradients.
     check_memory(2 * 4 * 4 * args.n * args.n, f"building the models at n={args.n}")
     print(f"task {args.task}, n={args.n}, T={args.T}; parameters are trainable real degrees of freedom")
     for name in cells.names():
         spec = cells.get(name)
         try:
-            count = str(loop.num_params(loop.build(TrainConfig(task=args.task, model=name, n=args.n, T=args.T))))
+            count = str(loop.num_params(loop.build(TrainConfig(task=args.task, model=name, n=args.n, T=args.T,
+                                                                data=args.data))))
         except UsageError as exc:  # a model this task cannot train is listed with the reason
             count, why = "-", f" ({exc})"
         else:

@@ -572,6 +572,10 @@ def make(name: str, T: int, n: int, *, target: str = "full", target_seed: int = 
             raise UsageError(f"--data {data!r} is not a folder of MNIST IDX files")
         return REGISTRY[name](T, permuted=name == "pmnist", permutation_seed=permutation_seed,
                               data=data, train_subset=train_subset)
+    if name == "action":
+        from rnnlab.training.action_task import make as make_action
+
+        return make_action(T, data)
     if name == "speech":
         if isinstance(T, bool) or not isinstance(T, int) or T < 1:
             raise UsageError(f"T (frames per training crop) must be an integer >= 1 for speech, got {T!r}")
@@ -585,3 +589,7 @@ def make(name: str, T: int, n: int, *, target: str = "full", target_seed: int = 
             raise UsageError(f"unknown system-id target {target!r}; choose from {', '.join(SYSTEM_ID_TARGETS)}")
         return SystemID(T, n, target, target_seed)
     return REGISTRY[name](T)
+
+
+# The action-recognition task lives in its own module, which adds itself to REGISTRY.
+from rnnlab.training import action_task  # noqa: E402,F401
