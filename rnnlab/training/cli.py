@@ -20,10 +20,12 @@ def register(subparsers) -> None:
     for name, f in FIELDS.items():
         flag = "--" + name.replace("_", "-")
         kind = field_type(name)
+        # Flags default to None (so a --config file is not overridden); show the real default.
+        shown = f.metadata["help"] if f.default is None else f"{f.metadata['help']} (default: {f.default})"
         if kind is bool:
-            train.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=f.metadata["help"])
+            train.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=shown)
         else:
-            train.add_argument(flag, type=kind, default=None, metavar=name.upper(), help=f.metadata["help"])
+            train.add_argument(flag, type=kind, default=None, metavar=name.upper(), help=shown)
     train.set_defaults(func=_train)
 
     sweep = subparsers.add_parser(
