@@ -6,7 +6,10 @@
 - :mod:`rnnlab.training.optim`   the Cayley step on U(N) (:func:`cayley_unitary`) and its
   combination with optax's Euclidean optimisers.
 - :mod:`rnnlab.training.loop`    :func:`make_train_step`, :func:`make_train_chunk`, :func:`run`.
-- :mod:`rnnlab.training.config`  :class:`TrainConfig`, TOML loading.
+- :mod:`rnnlab.training.config`  :class:`TrainConfig`, TOML loading, per-model optimiser defaults.
+- :mod:`rnnlab.training.run_folder` the run folder's files, data-only checkpoints, resume rules.
+- :mod:`rnnlab.training.lock`    :class:`FolderLock`, one writer per run or sweep folder.
+- :mod:`rnnlab.training.curves`  training curves of run folders (a matplotlib Figure).
 - :mod:`rnnlab.training.datasets` offline MNIST and speech data.
 
 Names are re-exported lazily (PEP 562) so that ``rnnlab --help`` does not import JAX.
@@ -25,6 +28,7 @@ _EXPORTS = {
     "make_train_chunk": "rnnlab.training.loop",
     "make_eval": "rnnlab.training.loop",
     "run": "rnnlab.training.loop",
+    "FolderLock": "rnnlab.training.lock",
     "cayley_unitary": "rnnlab.training.optim",
     "cayley_drift": "rnnlab.training.drift",
 }

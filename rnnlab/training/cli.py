@@ -1,4 +1,4 @@
-"""Training subcommands: ``train``, ``sweep``, ``models``, ``tasks``, ``cayley-drift``.
+"""Training subcommands: ``train``, ``plot``, ``sweep``, ``models``, ``tasks``, ``cayley-drift``.
 
 Nothing heavy is imported here at import time: JAX loads inside the handlers.
 """
@@ -33,6 +33,16 @@ def register(subparsers) -> None:
         else:
             train.add_argument(flag, type=kind, default=None, metavar=name.upper(), help=_with_default(f))
     train.set_defaults(func=_train)
+
+    plot = subparsers.add_parser(
+        "plot", help="draw and compare the training curves of run folders",
+        description="Read metrics.jsonl of each RUN folder and draw the training loss and the evaluation "
+        "metric against the step, one line per run and seed, with the task's baseline where it has one.",
+    )
+    plot.add_argument("runs", nargs="+", metavar="RUN", help="run folders (written by rnnlab train)")
+    plot.add_argument("--out", default="curves.png", metavar="FILE",
+                      help="picture to write: .png, .pdf or .svg (default: curves.png)")
+    plot.set_defaults(func=_plot)
 
     sweep = subparsers.add_parser(
         "sweep", help="run a grid of training runs from a TOML file and gather one CSV",
@@ -121,6 +131,26 @@ def train_bytes(cfg) -> int:
     weights = 4 * 4 * cfg.n * cfg.n * 10
     activations = 4 * length * cfg.n * (8 * cfg.batch + cfg.eval_batch)
     return cfg.seeds * (weights + activations)
+
+
+def _plot(args) -> int:
+    from pathlib import Path
+
+    from rnnlab.errors import UsageError
+    from rnnlab.training import curves
+
+    out = Path(args.out)
+    if out.suffix.lower() not in (".png", ".pdf", ".svg"):
+        raise UsageError(f"--out {out}: the picture must end in .png, .pdf or .svg")
+    if not out.parent.is_dir():
+        raise UsageError(f"--out {out}: folder {out.parent} does not exist")
+    folders = [Path(run) for run in args.runs]
+    try:
+        curves.write(folders, out)
+    except OSError as exc:
+        raise UsageError(f"cannot write {out}: {exc.strerror}") from None
+    print(f"{len(folders)} run(s) drawn in {out}")
+    return 0
 
 
 def _sweep(args) -> int:

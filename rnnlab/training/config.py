@@ -24,22 +24,49 @@ def _opt(default, help: str, **kw):
     return field(default=default, metadata={"help": help, **kw})
 
 
+#: Optimiser defaults per model family. The ReLU and tanh RNNs of the np-RNN paper diverge
+#: under unclipped RMSprop (addition, T = 100: a non-finite loss at step 7662); Adam lr 1e-3
+#: with global-norm clip 1 trains them (configs/addition-np-rnn.toml). The LSTM and the
+#: unitary / orthogonal RNNs keep the full-capacity uRNN paper's RMSprop lr 1e-3.
+_MODEL_DEFAULTS = (
+    (("irnn", "irnn-scaled", "np-rnn", "np-tanh-rnn", "relu-rnn", "tanh-rnn"),
+     {"optimiser": "adam", "lr": 1e-3, "clip": 1.0}),
+    (("lstm", "restricted-urnn", "full-urnn", "exp-rnn"), {"optimiser": "rmsprop", "lr": 1e-3, "clip": 0.0}),
+)
+_OTHER_DEFAULTS = {"optimiser": "rmsprop", "lr": 1e-3, "clip": 0.0}
+
+
+def _show(defaults: dict[str, Any]) -> str:
+    return " ".join(f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}" for k, v in defaults.items())
+
+
+def model_defaults(model: str) -> dict[str, Any]:
+    """The ``optimiser``, ``lr`` and ``clip`` a run of ``model`` uses unless told otherwise."""
+    for names, defaults in _MODEL_DEFAULTS:
+        if model in names:
+            return dict(defaults)
+    return dict(_OTHER_DEFAULTS)
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """One training run (or ``seeds`` runs in one program). See ``docs/training.md``."""
 
     task: str = _opt("addition", "task name (rnnlab tasks)")
-    model: str = _opt("np-rnn", "model name (rnnlab models)")
+    model: str = _opt("np-rnn", "model name (rnnlab models); it sets the defaults of --optimiser, --lr and "
+                      "--clip: " + "; ".join(f"{', '.join(m)}: {_show(d)}" for m, d in _MODEL_DEFAULTS))
     n: int = _opt(100, "hidden units")
     T: int = _opt(100, "task length option (copy: delay; speech: frames per training crop; others: sequence length)")
     steps: int = _opt(1000, "training steps (may be changed on --resume)")
     batch: int = _opt(20, "sequences per step")
-    optimiser: str = _opt("rmsprop", "Euclidean optimiser: sgd, rmsprop or adam")
-    lr: float = _opt(1e-3, "learning rate of the Euclidean optimiser")
+    optimiser: str | None = _opt(None, "Euclidean optimiser: sgd, rmsprop or adam (default: per model, "
+                                 "see --model)", type=str)
+    lr: float | None = _opt(None, "learning rate of the Euclidean optimiser (default: per model)", type=float)
     unitary_lr: float | None = _opt(None, "learning rate of the Cayley step (default: lr)", type=float)
     rms_normalise: bool = _opt(False, "RMS-normalise G before the Cayley step (natGradRMS)")
     rms_reading: str = _opt("parts", "how --rms-normalise reads natGradRMS: parts (Re and Im by their own RMS, the authors' code) or modulus (each entry by the RMS of |G|)")
-    clip: float = _opt(0.0, "global-norm clipping of the Euclidean gradients (0: none)")
+    clip: float | None = _opt(None, "global-norm clipping of the Euclidean gradients, 0: none (default: per model)",
+                              type=float)
     momentum: float = _opt(0.0, "momentum of sgd / rmsprop")
     decay: float = _opt(0.9, "RMS decay of rmsprop and of --rms-normalise")
     init: str | None = _opt(None, "recurrent initialiser of tanh-rnn / relu-rnn (dynamics registry)", type=str)
@@ -60,9 +87,18 @@ class TrainConfig:
     eval_batch: int = _opt(256, "sequences in the fixed test batch")
     checkpoint_every: int = _opt(1000, "steps between checkpoints (multiple of log_every)")
     reproject_every: int = _opt(0, "polar re-projection of a unitary W onto U(N) every K steps (0: never)")
+    on_nan: str = _opt("stop", "on a non-finite loss or gradient: stop, or rollback (reload the last checkpoint "
+                       "and go on with half the learning rates)")
+    max_rollbacks: int = _opt(3, "rollbacks allowed in one run with --on-nan rollback before it stops")
     out: str | None = _opt(None, "run folder (default runs/TASK-MODEL-nN-TT-sSEED)", type=str)
     resume: bool = _opt(False, "continue the run in --out from its last checkpoint")
     progress: bool = _opt(True, "show a progress bar")
+
+    def __post_init__(self):
+        # Unset optimiser keys take the model's defaults, so the saved config is explicit.
+        for key, value in model_defaults(self.model).items():
+            if getattr(self, key) is None:
+                object.__setattr__(self, key, value)
 
     def run_dir(self) -> Path:
         return Path(self.out or f"runs/{self.task}-{self.model}-n{self.n}-T{self.T}-s{self.seed}")
@@ -81,7 +117,8 @@ SPEECH_LENGTH = 300
 
 RUN_CONTROL = ("out", "resume", "progress")
 #: Keys a resumed run may change without becoming a different run.
-RESUMABLE_CHANGES = ("steps",)
+RESUMABLE_CHANGES = ("steps", "on_nan", "max_rollbacks")
+ON_NAN = ("stop", "rollback")
 
 FIELDS = {f.name: f for f in dataclasses.fields(TrainConfig)}
 
@@ -149,7 +186,7 @@ def validate(cfg: TrainConfig) -> None:
     """Size and schedule checks (names are checked by the registries when building)."""
     for name, low in (("n", 1), ("T", 1), ("steps", 1), ("batch", 1), ("seeds", 1), ("log_every", 1),
                       ("eval_every", 1), ("eval_batch", 1), ("checkpoint_every", 1), ("reproject_every", 0),
-                      ("permutation_seed", 0), ("train_subset", 0)):
+                      ("permutation_seed", 0), ("train_subset", 0), ("max_rollbacks", 0)):
         value = getattr(cfg, name)
         if value < low:
             raise UsageError(f"{name} must be >= {low}, got {value}")
@@ -159,6 +196,8 @@ def validate(cfg: TrainConfig) -> None:
     for name in ("lr", "clip", "momentum", "decay"):
         if not math.isfinite(getattr(cfg, name)) or getattr(cfg, name) < 0:
             raise UsageError(f"{name} must be a finite number >= 0, got {getattr(cfg, name)}")
+    if cfg.on_nan not in ON_NAN:
+        raise UsageError(f"on_nan must be one of {', '.join(ON_NAN)}, got {cfg.on_nan!r}")
     if cfg.unitary_lr is not None and (not math.isfinite(cfg.unitary_lr) or cfg.unitary_lr < 0):
         raise UsageError(f"unitary_lr must be a finite number >= 0, got {cfg.unitary_lr}")
     from rnnlab.training.optim import RMS_READINGS

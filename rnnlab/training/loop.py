@@ -17,20 +17,20 @@ Building blocks (importable, e.g. by benchmarks)::
   inside from ``fold_in(data_key, step)``, so a step's batch depends only on its number
   (which is what makes resumed runs identical to uninterrupted ones).
 - :func:`run` the whole experiment of a :class:`TrainConfig`: ``seeds`` independent runs
-  vmapped in one program, ``metrics.jsonl``, atomic checkpoints, resume, NaN guard.
-
-Run folder: ``config.toml`` (resolved config), ``metrics.jsonl`` (one line per seed per
-``log_every`` steps), ``checkpoint.pkl`` (latest, written to a temporary file and renamed),
-``summary.json`` (final metrics, parameter count, wall time).
+  vmapped in one program, in a locked run folder (:mod:`run_folder`: metrics, data-only
+  checkpoints, resume), NaN guard (stop or roll back), a checkpoint on SIGINT / SIGTERM,
+  ``curves.png`` at the end.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
-import os
-import pickle
+import shlex
+import signal
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,14 +43,13 @@ import optax
 
 from rnnlab.analysis.unitary import polar_project, unitarity_error
 from rnnlab.errors import UsageError
-from rnnlab.training import cells, config as config_mod, optim, tasks
+from rnnlab.training import cells, config as config_mod, curves, optim, run_folder, tasks
 from rnnlab.training.config import TrainConfig
+from rnnlab.training.lock import FolderLock
+from rnnlab.training.run_folder import CHECKPOINT, CONFIG, CURVES, METRICS, SUMMARY
 
-CHECKPOINT = "checkpoint.pkl"
-METRICS = "metrics.jsonl"
-CONFIG = "config.toml"
-SUMMARY = "summary.json"
-CHECKPOINT_VERSION = 1
+#: Factor applied to every learning rate at each ``--on-nan rollback``.
+ROLLBACK_LR_FACTOR = 0.5
 #: Seed of the test batch: the same for every seed and model, so test metrics compare.
 TEST_SEED = 2**31 - 1
 
@@ -89,10 +88,15 @@ def build(cfg: TrainConfig) -> Experiment:
     labels = task.labels(cell, shapes)
     if cfg.reproject_every and cells.UNITARY not in labels.values():
         raise UsageError(f"reproject_every applies to models with a unitary W (full-urnn), not {cfg.model}")
-    euclid = optim.euclidean(cfg.optimiser, cfg.lr, cfg.clip, cfg.momentum, cfg.decay)
-    unitary_lr = cfg.lr if cfg.unitary_lr is None else cfg.unitary_lr
-    tx = optim.combined(labels, euclid, optim.cayley_unitary(unitary_lr, cfg.rms_normalise, cfg.decay, rms_reading=cfg.rms_reading))
-    return Experiment(cfg, cell, task, labels, tx)
+    return Experiment(cfg, cell, task, labels, make_optimiser(cfg, labels))
+
+
+def make_optimiser(cfg: TrainConfig, labels: dict[str, str], lr_scale: float = 1.0) -> optax.GradientTransformation:
+    """The combined optimiser of ``cfg`` with every learning rate times ``lr_scale``."""
+    euclid = optim.euclidean(cfg.optimiser, cfg.lr * lr_scale, cfg.clip, cfg.momentum, cfg.decay)
+    unitary_lr = (cfg.lr if cfg.unitary_lr is None else cfg.unitary_lr) * lr_scale
+    return optim.combined(labels, euclid, optim.cayley_unitary(unitary_lr, cfg.rms_normalise, cfg.decay,
+                                                                 rms_reading=cfg.rms_reading))
 
 
 def num_params(exp: Experiment) -> int:
@@ -213,67 +217,6 @@ def seed_keys(cfg: TrainConfig) -> tuple[jax.Array, jax.Array]:
 # ---------------------------------------------------------------- run folder
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-
-
-def save_checkpoint(path: Path, state: TrainState, step: int, elapsed: float) -> None:
-    leaves = [np.asarray(x) for x in jax.tree.leaves(state)]
-    blob = {"version": CHECKPOINT_VERSION, "step": step, "elapsed": elapsed, "leaves": leaves}
-    _atomic_write(path, pickle.dumps(blob, protocol=pickle.HIGHEST_PROTOCOL))
-
-
-def load_checkpoint(path: Path, like: TrainState) -> tuple[TrainState, int, float]:
-    """The state saved in ``path``, shaped like ``like`` (a fresh state of the same run)."""
-    with open(path, "rb") as fh:
-        blob = pickle.load(fh)
-    leaves, treedef = jax.tree.flatten(like)
-    saved = blob["leaves"]
-    if blob.get("version") != CHECKPOINT_VERSION or len(saved) != len(leaves) or any(
-        s.shape != np.shape(x) or s.dtype != x.dtype for s, x in zip(saved, leaves)
-    ):
-        raise UsageError(f"checkpoint {path} does not match this run's model")
-    return jax.tree.unflatten(treedef, [jnp.asarray(s) for s in saved]), int(blob["step"]), float(blob["elapsed"])
-
-
-def _read_metrics(path: Path, up_to: int) -> list[str]:
-    """Lines of ``metrics.jsonl`` with ``step <= up_to`` (a torn last line is dropped)."""
-    if not path.exists():
-        return []
-    kept = []
-    for line in path.read_text().splitlines():
-        try:
-            if json.loads(line)["step"] <= up_to:
-                kept.append(line)
-        except (json.JSONDecodeError, KeyError, TypeError):
-            continue
-    return kept
-
-
-def _prepare_folder(cfg: TrainConfig) -> Path:
-    """Create or check the run folder; refuse to mix two different runs in one."""
-    out = cfg.run_dir()
-    saved = out / CONFIG
-    if saved.exists():
-        previous = config_mod.from_saved(saved)
-        current = cfg.identity()
-        differs = [k for k in current if k not in config_mod.RESUMABLE_CHANGES and previous.get(k) != current[k]]
-        if differs:
-            raise UsageError(f"{out} holds a different run (differs in {', '.join(differs)}); choose another --out")
-        if not cfg.resume:
-            raise UsageError(f"{out} already holds this run; pass --resume to continue it or choose another --out")
-    elif out.exists() and any(out.iterdir()):
-        raise UsageError(f"{out} exists and is not a run folder; choose another --out")
-    out.mkdir(parents=True, exist_ok=True)
-    _atomic_write(saved, config_mod.to_toml(cfg.identity()).encode())
-    return out
-
-
 def _json_value(x: Any) -> Any:
     x = np.asarray(x)
     if x.dtype == bool:
@@ -282,30 +225,85 @@ def _json_value(x: Any) -> Any:
     return value if math.isfinite(value) else None
 
 
+class _Signals:
+    """SIGINT / SIGTERM during a run set :attr:`received`, so the loop can checkpoint at the end
+    of the current chunk and stop; a second signal interrupts at once. Only in the main thread
+    (Python delivers signals there); elsewhere nothing is installed."""
+
+    def __init__(self):
+        self.received: int | None = None
+        self._old: dict[int, Any] = {}
+
+    def _handle(self, signum, frame):
+        if self.received is not None:
+            raise KeyboardInterrupt
+        self.received = signum
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._old[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc):
+        for sig, old in self._old.items():
+            signal.signal(sig, old)
+
+
+def resume_command(out: Path) -> str:
+    """The shell command that continues the run in ``out``."""
+    return f"rnnlab train --config {shlex.quote(str(out / CONFIG))} --out {shlex.quote(str(out))} --resume"
+
+
+def _write_curves(out: Path) -> None:
+    # The data are saved already; a picture that cannot be drawn must not fail the run.
+    try:
+        curves.write([out], out / CURVES)
+    except (OSError, ValueError, RuntimeError) as exc:
+        print(f"rnnlab train: warning: could not draw {out / CURVES}: {exc}", file=sys.stderr)
+
+
 # ---------------------------------------------------------------- the run
 
 
 def run(cfg: TrainConfig, log=print) -> int:
-    """Train ``cfg`` in its run folder; returns 0, or 1 if stopped by a non-finite value."""
+    """Train ``cfg`` in its run folder, holding the folder's lock throughout. Returns 0; 1 if
+    stopped by a non-finite value; 128 + the signal number if stopped by SIGINT / SIGTERM
+    (after saving a checkpoint at the current step)."""
     exp = build(cfg)
     exp.task.check_batch(cfg.batch)
-    out = _prepare_folder(cfg)
+    out = cfg.run_dir()
+    run_folder.check(cfg, out)  # refuse before the lock file lands in a folder that is not ours
+    with FolderLock(out), _Signals() as signals:
+        run_folder.prepare(cfg, out)
+        return _run_locked(cfg, exp, out, signals, log)
+
+
+def _run_locked(cfg: TrainConfig, exp: Experiment, out: Path, signals: _Signals, log) -> int:
     exp.task.write_files(out)
     k = cfg.seeds
     init_keys, data_keys = seed_keys(cfg)
     fresh = jax.jit(jax.vmap(lambda key: init_state(exp, key)))(init_keys)
+    like = jax.tree.map(lambda a: jax.ShapeDtypeStruct(a.shape, a.dtype), fresh)
 
     ckpt_path, metrics_path = out / CHECKPOINT, out / METRICS
-    step, elapsed_before = 0, 0.0
+    step, elapsed_before, lr_scale, rollbacks = 0, 0.0, 1.0, 0
     if cfg.resume and ckpt_path.exists():
-        state, step, elapsed_before = load_checkpoint(ckpt_path, fresh)
-        lines = _read_metrics(metrics_path, step)
-        _atomic_write(metrics_path, "".join(line + "\n" for line in lines).encode())
-        log(f"resuming {out} from step {step}")
+        state, meta = run_folder.load_checkpoint(ckpt_path, like, data_keys)
+        step, elapsed_before = meta["step"], meta["elapsed"]
+        lr_scale, rollbacks = meta["lr_scale"], meta["rollbacks"]
+        lines = run_folder.read_metrics(metrics_path, step)
+        run_folder.atomic_write(metrics_path, "".join(line + "\n" for line in lines).encode())
+        log(f"resuming {out} from step {step}" + (f" (learning rates x{lr_scale:g} after {rollbacks} rollback(s))"
+                                                  if rollbacks else ""))
     else:
+        if cfg.resume:
+            log(f"{out} has no checkpoint yet: starting at step 0")
         state = fresh
-        _atomic_write(metrics_path, b"")
-        save_checkpoint(ckpt_path, state, 0, 0.0)
+        run_folder.atomic_write(metrics_path, b"")
+        run_folder.save_checkpoint(ckpt_path, state, 0, 0.0, data_keys)
+    if lr_scale != 1.0:
+        exp = dataclasses.replace(exp, tx=make_optimiser(cfg, exp.labels, lr_scale))
 
     count = num_params(exp)
     log(f"{cfg.model} on {cfg.task} (T={cfg.T}, n={cfg.n}): {count} parameters, {k} seed(s), run folder {out}")
@@ -347,8 +345,9 @@ def run(cfg: TrainConfig, log=print) -> int:
                dynamic_ncols=True)
     start = time.perf_counter()
     last_lines: list[dict] = []
-    status = 0
-    with open(metrics_path, "a") as metrics_file:
+    saved_step = run_folder.checkpoint_step(ckpt_path)
+    metrics_file = open(metrics_path, "a")
+    try:
         while step < cfg.steps:
             length = min(cfg.log_every - step % cfg.log_every, cfg.steps - step)
             state, ms = chunk_fn(length)(state, data_keys)
@@ -356,15 +355,30 @@ def run(cfg: TrainConfig, log=print) -> int:
             bad = ~ms["finite"]  # (seeds, length)
             if bad.any():
                 s, j = np.argwhere(bad)[0]
-                bar.close()
-                print(
-                    f"rnnlab train: non-finite loss or gradient at step {step + j + 1} (seed {cfg.seed + s}); "
-                    f"stopped. The last good checkpoint is {ckpt_path} "
-                    f"(step {load_checkpoint_step(ckpt_path)}).",
-                    file=sys.stderr,
-                )
-                status = 1
-                break
+                where = f"non-finite loss or gradient at step {step + j + 1} (seed {cfg.seed + s})"
+                if cfg.on_nan != "rollback" or rollbacks >= cfg.max_rollbacks:
+                    bar.close()
+                    spent = f" after {rollbacks} rollback(s)" if cfg.on_nan == "rollback" else ""
+                    print(f"rnnlab train: {where}; stopped{spent}. The last good checkpoint is {ckpt_path} "
+                          f"(step {saved_step}).", file=sys.stderr)
+                    metrics_file.close()
+                    _write_curves(out)
+                    return 1
+                rollbacks += 1
+                lr_scale *= ROLLBACK_LR_FACTOR
+                state, meta = run_folder.load_checkpoint(ckpt_path, like, data_keys)
+                step = meta["step"]
+                exp = dataclasses.replace(exp, tx=make_optimiser(cfg, exp.labels, lr_scale))
+                chunks.clear()
+                metrics_file.close()
+                lines = run_folder.read_metrics(metrics_path, step)
+                run_folder.atomic_write(metrics_path, "".join(line + "\n" for line in lines).encode())
+                metrics_file = open(metrics_path, "a")
+                bar.n = step
+                bar.refresh()
+                print(f"rnnlab train: {where}; rollback {rollbacks} of {cfg.max_rollbacks}: back to step {step} "
+                      f"with learning rates x{lr_scale:g}", file=sys.stderr)
+                continue
             step += length
             if cfg.reproject_every and step % cfg.reproject_every == 0:
                 state = state._replace(params=reproject(state.params))
@@ -380,33 +394,38 @@ def run(cfg: TrainConfig, log=print) -> int:
                 line = {"step": step, "seed": cfg.seed + s}
                 line.update({name: _json_value(v[s, -1]) for name, v in ms.items() if name != "finite"})
                 line.update({name: _json_value(v[s]) for name, v in extra.items()})
+                if lr_scale != 1.0:
+                    line["lr_scale"] = lr_scale
                 line["wall_time"] = round(wall, 3)
                 last_lines.append(line)
                 metrics_file.write(json.dumps(line) + "\n")
             metrics_file.flush()
             bar.update(length)
             bar.set_postfix(loss=f"{float(np.mean(ms['loss'][:, -1])):.4g}")
-            if step % cfg.checkpoint_every == 0 or step == cfg.steps:
-                save_checkpoint(ckpt_path, state, step, wall)
-    bar.close()
-    if status:
-        return status
+            if step % cfg.checkpoint_every == 0 or step == cfg.steps or signals.received:
+                run_folder.save_checkpoint(ckpt_path, state, step, wall, data_keys, lr_scale, rollbacks)
+                saved_step = step
+            if signals.received and step < cfg.steps:
+                bar.close()
+                name = signal.Signals(signals.received).name
+                print(f"rnnlab train: {name} at step {step}; checkpoint saved at step {step}. "
+                      f"Resume with: {resume_command(out)}", file=sys.stderr)
+                metrics_file.close()
+                _write_curves(out)
+                return 128 + signals.received
+    finally:
+        metrics_file.close()
+        bar.close()
     if not last_lines:  # resumed a finished run: report what it logged last
-        last_lines = [row for row in map(json.loads, _read_metrics(metrics_path, step)) if row["step"] == step]
+        last_lines = [row for row in map(json.loads, run_folder.read_metrics(metrics_path, step)) if row["step"] == step]
     wall = elapsed_before + time.perf_counter() - start
     summary = {"num_params": count, "steps": step, "wall_time": round(wall, 3), "baseline": exp.task.baseline,
-               "final": last_lines}
-    _atomic_write(out / SUMMARY, (json.dumps(summary, indent=1) + "\n").encode())
+               "lr_scale": lr_scale, "rollbacks": rollbacks, "final": last_lines}
+    run_folder.atomic_write(out / SUMMARY, (json.dumps(summary, indent=1) + "\n").encode())
     for line in last_lines:
         shown = ", ".join(f"{key}={value:.6g}" if isinstance(value, float) else f"{key}={value}"
                           for key, value in line.items())
         log(shown)
-    log(f"done in {wall:.1f} s; metrics in {metrics_path}")
+    _write_curves(out)
+    log(f"done in {wall:.1f} s; metrics in {metrics_path}, curves in {out / CURVES}")
     return 0
-
-
-def load_checkpoint_step(path: Path) -> int | None:
-    if not path.exists():
-        return None
-    with open(path, "rb") as fh:
-        return int(pickle.load(fh)["step"])

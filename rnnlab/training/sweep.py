@@ -177,7 +177,7 @@ def run_point(point: Point, out: Path) -> tuple[str, int]:
     cfg_file = out / f"{point.name}.toml"
     cfg_file.write_text(config_mod.to_toml(point.config.identity()))
     cmd = [sys.executable, "-m", "rnnlab", "train", "--config", str(cfg_file), "--out", str(folder), "--no-progress"]
-    if (folder / "checkpoint.pkl").exists():
+    if (folder / "checkpoint.npz").exists():
         cmd.append("--resume")
     log = out / f"{point.name}.log"
     with open(log, "w") as fh:

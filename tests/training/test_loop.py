@@ -2,7 +2,6 @@
 
 import json
 import os
-import pickle
 import signal
 import subprocess
 import sys
@@ -14,7 +13,7 @@ import pytest
 
 from rnnlab.cli import main
 from rnnlab.errors import UsageError
-from rnnlab.training import config, loop
+from rnnlab.training import config, loop, run_folder
 
 TINY = ["--task", "addition", "--model", "full-urnn", "--n", "4", "--T", "3", "--batch", "4",
         "--log-every", "5", "--eval-every", "10", "--checkpoint-every", "10", "--eval-batch", "8",
@@ -29,8 +28,7 @@ def _lines(path: Path) -> list[dict]:
 
 
 def _checkpoint_step(path: Path) -> int:
-    with open(path / "checkpoint.pkl", "rb") as fh:
-        return pickle.load(fh)["step"]
+    return run_folder.checkpoint_step(path / "checkpoint.npz")
 
 
 def test_resume_after_sigkill_matches_an_uninterrupted_run(tmp_path):
@@ -41,7 +39,7 @@ def test_resume_after_sigkill_matches_an_uninterrupted_run(tmp_path):
     )
     try:
         deadline = time.monotonic() + 120
-        while not ((killed / "checkpoint.pkl").exists() and _checkpoint_step(killed) >= 10):
+        while not ((killed / "checkpoint.npz").exists() and _checkpoint_step(killed) >= 10):
             assert proc.poll() is None, proc.stderr.read().decode()
             assert time.monotonic() < deadline, "no checkpoint after 120 s"
             time.sleep(0.01)
@@ -87,7 +85,7 @@ def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path, caps
     assert "non-finite" in err and err.count("\n") == 1
     step = _checkpoint_step(out)
     assert step < 40 and f"step {step}" in err
-    assert not (out / "checkpoint.pkl.tmp").exists()
+    assert not (out / "checkpoint.npz.tmp").exists()
 
 
 def test_seeds_train_in_one_program_and_match_single_runs(tmp_path):
@@ -100,7 +98,11 @@ def test_seeds_train_in_one_program_and_match_single_runs(tmp_path):
     assert len({r["loss"] for r in rows}) == 3 and len({r["test_mse"] for r in rows}) == 3
     assert main(["train", *common, "--seed", "5", "--out", str(tmp_path / "one")]) == 0
     single = _lines(tmp_path / "one")[0]
-    np.testing.assert_allclose(single["test_mse"], rows[1]["test_mse"], rtol=1e-4)
+    # "To rounding": float32 sums reordered by vmap, through 10 steps of an n = 5 network
+    # (measured: at most 1 eps apart); a seed mix-up would differ in the first digit.
+    rounding = 10 * 5 * np.finfo(np.float32).eps
+    for key in ("loss", "grad_norm", "test_mse"):
+        np.testing.assert_allclose(single[key], rows[1][key], rtol=rounding, err_msg=key)
 
 
 def test_reprojection_needs_a_unitary_leaf():
