@@ -41,7 +41,8 @@ from tqdm import tqdm
 from rnnlab.errors import UsageError
 
 ESPEAK_INSTALL = (
-    "install it with: apt-get install -y espeak-ng (Debian/Ubuntu; `make speech-data` does it)"
+    "install it with: apt-get install -y espeak-ng (Debian/Ubuntu; `make speech-data` does it), "
+    "or train on the small generated corpus with --data synthetic"
 )
 ESPEAK_RATE = 22050
 DITHER_STD = 1e-3
