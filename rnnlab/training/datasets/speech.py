@@ -1,6 +1,6 @@
 """Speech next-frame prediction: STFT log-magnitude features, loaders, segments and metrics.
 
-Task (uRNN paper, section B of PAPERS.md): given log-magnitude STFT frames ``0..t`` of an
+Task (the speech experiment of the full-capacity uRNN paper, Wisdom et al. 2016): given log-magnitude STFT frames ``0..t`` of an
 utterance, predict frame ``t + 1``.
 
 Features
