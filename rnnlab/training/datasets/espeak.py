@@ -102,7 +102,7 @@ def espeak_executable() -> str:
     path = shutil.which("espeak-ng")
     if path is None:
         raise UsageError(
-            f"the synthetic speech corpus needs espeak-ng, which is not installed; {ESPEAK_INSTALL}"
+            f"the espeak speech corpus needs espeak-ng, which is not installed; {ESPEAK_INSTALL}"
         )
     return path
 
