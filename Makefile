@@ -34,10 +34,15 @@ bench: $(STAMP)
 	$(PY) -m pip install -q --disable-pip-version-check -e '.[test,bench]'
 	$(PY) -m benchmarks
 
-# Optional data and extras: the synthetic speech corpus needs Debian's espeak-ng.
+# Optional data and extras: the espeak speech corpus needs Debian's espeak-ng (a system
+# package: `make figures` and `make speech-data` install it with apt-get, saying so first).
+# `make test` needs none of this: the speech tests use a corpus generated with numpy.
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 speech-deps:
-	command -v espeak-ng >/dev/null || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y espeak-ng; }
+	@command -v espeak-ng >/dev/null || { \
+	  echo "espeak-ng (system package, for the speech corpus) is missing: running $(SUDO) apt-get update && $(SUDO) apt-get install -y espeak-ng"; \
+	  command -v apt-get >/dev/null || { echo "no apt-get here: install espeak-ng with your package manager, then rerun" >&2; exit 2; }; \
+	  $(SUDO) apt-get update -q && $(SUDO) apt-get install -y espeak-ng; }
 
 speech-data: $(STAMP) speech-deps
 	$(PY) -c "from rnnlab.training.datasets import load_speech; [load_speech('espeak', s) for s in ('train', 'val', 'test')]"

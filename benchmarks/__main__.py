@@ -9,7 +9,7 @@ import time
 
 from benchmarks import format_table, write_json
 
-#: Benchmark modules in table order (one per item of issue 6).
+#: Benchmark modules in table order (one per row of the README performance table).
 NAMES = ("relu_step", "urnn_step", "retraction", "capacity_rank", "seeds_vmap")
 DEFAULT_OUT = "benchmarks/results.json"
 

@@ -1,4 +1,4 @@
-"""Item 4: time to measure the Jacobian rank of each parameterization vs N.
+"""Time to measure the Jacobian rank of each parameterization vs N.
 
 One measurement is what :func:`rnnlab.capacity.measure` does per seed: the float64
 Jacobian ``d[Re W, Im W] / d theta`` (jitted, factor by factor) at one random point, then

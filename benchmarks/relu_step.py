@@ -1,4 +1,4 @@
-"""Item 1: the ReLU RNN train step (N=128, T=784, batch 16, float32) against PyTorch and
+"""The ReLU RNN train step (N=128, T=784, batch 16, float32) against PyTorch and
 against the FLOP bound.
 
 - rnnlab: ``relu-rnn`` on ``addition`` (2 inputs, 1 output read at the last step), SGD.

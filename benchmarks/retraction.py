@@ -1,4 +1,4 @@
-"""Item 3: retractions onto U(N) for one step ``W <- R(W, -lr A)``, complex64, jitted.
+"""Retractions onto U(N) for one step ``W <- R(W, -lr A)``, complex64, jitted.
 
 - Cayley: ``W + cayley_update(A, W, lr)`` (:mod:`rnnlab.training.optim`, one LU solve).
 - Exponential: ``expm(-lr A) @ W`` with ``jax.scipy.linalg.expm`` (Pade + squaring).

@@ -1,4 +1,4 @@
-"""Item 5: K seeds vmapped in one program vs the same K runs one after the other.
+"""K seeds vmapped in one program vs the same K runs one after the other.
 
 Both sides run the training loop's own compiled chunk (:func:`rnnlab.training.loop.make_train_chunk`,
 ``length`` steps in one ``lax.scan``, data generated inside), as ``rnnlab train --seeds K``

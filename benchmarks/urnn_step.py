@@ -1,4 +1,4 @@
-"""Item 2: the ``full-urnn`` train step, Cayley update included, against the ReLU RNN step
+"""The ``full-urnn`` train step, Cayley update included, against the ReLU RNN step
 at equal N (addition task, T=784, batch 16, float32, both measured here, one after the other).
 
 A full uRNN does twice the recurrent work of a ReLU RNN of the same N by construction

@@ -15,6 +15,7 @@ A parameterization is a product ``W = F_1 F_2 ... F_k`` of factors. Each factor 
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -209,6 +210,14 @@ class Fixed(Factor):
     """
 
     matrix: np.ndarray = field(default=None, compare=False)
+    # Equality and hashing go by the matrix's bytes (an array is not hashable): two maps
+    # with different base points must not share a cache entry of compiled Jacobians.
+    digest: str = field(init=False, repr=False)
+
+    def __post_init__(self):
+        matrix = np.ascontiguousarray(self.matrix)
+        key = f"{matrix.dtype.str}{matrix.shape}".encode() + matrix.tobytes()
+        object.__setattr__(self, "digest", hashlib.sha256(key).hexdigest())
 
     def apply(self, theta, x):
         return jnp.asarray(self.matrix, x.dtype) @ x

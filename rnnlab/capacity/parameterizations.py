@@ -50,6 +50,8 @@ class Parameterization:
     n: int
     layers: int | None
     factors: tuple[Factor, ...]
+    #: The seed of the fixed structure (Pi, W0): part of the map's identity.
+    structure_seed: int = 0
 
     @property
     def num_params(self) -> int:
@@ -105,7 +107,7 @@ class Entry:
             if layers < 1:
                 raise UsageError(f"layers must be >= 1, got {layers}")
         rng = np.random.default_rng([structure_seed, n])
-        return Parameterization(self.name, int(n), layers, tuple(self.build(int(n), layers, rng)))
+        return Parameterization(self.name, int(n), layers, tuple(self.build(int(n), layers, rng)), int(structure_seed))
 
     def structure(self, n: int, layers: int | None = None) -> tuple[Factor, ...]:
         """The factors at size ``n`` with nothing of size N^2 drawn (no base point W0, an

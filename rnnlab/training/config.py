@@ -77,7 +77,7 @@ class TrainConfig:
     target_seed: int = _opt(0, "system-id target's seed")
     permutation_seed: int = _opt(0, "pmnist: seed of the fixed pixel order (saved as permutation.npy)")
     data: str | None = _opt(None, "mnist / pmnist: folder of MNIST IDX files (default: the embedded copy); "
-                            "speech: your TIMIT folder (default: the espeak-ng corpus)", type=str)
+                            "speech: your TIMIT folder or 'synthetic' (default: the espeak-ng corpus)", type=str)
     train_subset: int = _opt(0, "mnist / pmnist / speech: train on the first K training images "
                              "(speech: utterances) only (0: all)")
     seed: int = _opt(0, "first seed; run k uses seed + k")

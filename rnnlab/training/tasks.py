@@ -28,7 +28,7 @@ speech         next-frame prediction on 8 kHz STFT log-magnitudes (129 bins; Wis
                longer, zero padding and a mask when shorter); ``val_*`` / ``test_*`` metrics
                use whole utterances: MSE, oracle-phase SegSNR, and on test STOI / PESQ when
                pystoi and pesq are installed. Data: the espeak-ng corpus, or ``data`` = a
-               TIMIT folder.
+               TIMIT folder, or ``"synthetic"``: a small generated corpus (tests).
 system-id      a target uRNN with a random unitary W (``target="full"``: Haar;
                ``"restricted"``: the Arjovsky product at a random point, seeded by
                ``target_seed``), V = U = I, h0 = 0, hidden bias -0.1; inputs unit-variance
@@ -39,7 +39,6 @@ system-id      a target uRNN with a random unitary W (``target="full"``: Haar;
 
 from __future__ import annotations
 
-import functools
 import math
 import sys
 from dataclasses import dataclass
@@ -256,27 +255,6 @@ class SystemID(Task):
         return {k: (v if k == cell.recurrent_leaf else cells_mod.FROZEN) for k, v in labels.items()}
 
 
-MNIST_SIDE = 28
-#: Sequence lengths of pixel MNIST: the image block-averaged to s x s, s dividing 28.
-MNIST_LENGTHS = tuple(s * s for s in (28, 14, 7, 4, 2, 1))
-
-
-@functools.lru_cache(maxsize=2)
-def _mnist_arrays(data: str | None, T: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """``{split: (images (n, T) uint8, labels (n,) int32)}``, images pooled to T pixels."""
-    from rnnlab.training.datasets import load_mnist
-
-    splits = load_mnist(data)
-    side = math.isqrt(T)
-    f = MNIST_SIDE // side
-    out = {}
-    for name in ("train", "val", "test"):
-        x, y = splits.split(name)
-        x = np.asarray(x, np.float32).reshape(-1, side, f, side, f).mean(axis=(2, 4))
-        out[name] = (np.rint(x).astype(np.uint8).reshape(-1, T), np.asarray(y, np.int32))
-    return out
-
-
 @dataclass(frozen=True)
 class PixelMNIST(Task):
     """Sequential (optionally permuted) pixel MNIST; see the module table."""
@@ -301,13 +279,15 @@ class PixelMNIST(Task):
         """Pixel order ``(T,)`` of pmnist (step t sees pixel ``order[t]``); None for mnist."""
         if not self.permuted:
             return None
-        from rnnlab.training.datasets import stable_permutation
+        from rnnlab.training.datasets import permutation
 
-        return np.array(stable_permutation(self.T, self.permutation_seed))
+        return permutation(self.permutation_seed, self.T)
 
     def split(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """Images ``(n, T) uint8`` (pixel order applied) and labels ``(n,)`` of a split."""
-        x, y = _mnist_arrays(self.data, self.T)[name]
+        from rnnlab.training.datasets import pooled_splits
+
+        x, y = pooled_splits(self.data, self.T)[name]
         if name == "train" and self.train_subset:
             x, y = x[: self.train_subset], y[: self.train_subset]
         order = self.order
@@ -360,36 +340,6 @@ class PermutedMNIST(PixelMNIST):
 SPEECH_SPLITS = ("train", "val", "test")
 
 
-@dataclass(frozen=True)
-class SpeechCorpus:
-    """The utterances of each split plus the training frames packed for on-device cropping."""
-
-    splits: dict  # split -> list[Utterance]
-    frames: np.ndarray  # (sum of training lengths, 129) float32, utterances back to back
-    offsets: np.ndarray  # (n_train,) int32: first row of each training utterance in ``frames``
-    lengths: np.ndarray  # (n_train,) int32: frames of each training utterance
-    mean: np.ndarray  # (129,) per-bin training-set mean of the log-magnitudes
-    std: np.ndarray  # (129,) per-bin training-set standard deviation
-
-
-@functools.lru_cache(maxsize=2)
-def _speech_corpus(data: str | None, train_subset: int) -> SpeechCorpus:
-    from rnnlab.training.datasets import load_speech
-
-    source = "espeak" if data is None else Path(data).expanduser()
-    progress = sys.stderr.isatty()
-    splits = {name: load_speech(source, name, progress=progress) for name in SPEECH_SPLITS}
-    if train_subset:
-        splits["train"] = splits["train"][:train_subset]
-    train = splits["train"]
-    lengths = np.array([len(u.frames) for u in train], np.int32)
-    offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int32)
-    frames = np.concatenate([u.frames for u in train]).astype(np.float32)
-    mean = frames.mean(axis=0)
-    std = np.maximum(frames.std(axis=0), 1e-3)
-    return SpeechCorpus(splits, frames, offsets, lengths, mean.astype(np.float32), std.astype(np.float32))
-
-
 def _speech_extra_metrics_available() -> bool:
     try:
         import pesq  # noqa: F401
@@ -421,8 +371,11 @@ class Speech(Task):
     all_steps = True
     eval_splits = ("val", "test")
 
-    def corpus(self) -> SpeechCorpus:
-        return _speech_corpus(self.data, self.train_subset)
+    def corpus(self):
+        """The :class:`~rnnlab.training.datasets.speech.SpeechCorpus` (cached per process)."""
+        from rnnlab.training.datasets import speech_corpus
+
+        return speech_corpus(self.data, self.train_subset)
 
     @property
     def baseline(self):
@@ -437,9 +390,10 @@ class Speech(Task):
     def write_files(self, out):
         import json
 
-        info: dict = {"source": "espeak" if self.data is None else str(Path(self.data).expanduser())}
-        info["utterances"] = {name: len(utts) for name, utts in self.corpus().splits.items()}
-        if self.data is None:
+        corpus = self.corpus()
+        info: dict = {"source": corpus.source}
+        info["utterances"] = {name: len(utts) for name, utts in corpus.splits.items()}
+        if corpus.source == "espeak":
             from rnnlab.training.datasets import espeak_manifest
 
             manifests = {name: espeak_manifest(name) for name in SPEECH_SPLITS}
@@ -566,6 +520,8 @@ def make(name: str, T: int, n: int, *, target: str = "full", target_seed: int = 
     if name not in REGISTRY:
         raise UsageError(f"unknown task {name!r}; choose from {', '.join(REGISTRY)}")
     if name in ("mnist", "pmnist"):
+        from rnnlab.training.datasets.mnist import MNIST_LENGTHS
+
         if T not in MNIST_LENGTHS:
             raise UsageError(f"T must be one of {', '.join(map(str, MNIST_LENGTHS))} for {name}, got {T!r}")
         if data is not None and not Path(data).expanduser().is_dir():
@@ -579,8 +535,9 @@ def make(name: str, T: int, n: int, *, target: str = "full", target_seed: int = 
     if name == "speech":
         if isinstance(T, bool) or not isinstance(T, int) or T < 1:
             raise UsageError(f"T (frames per training crop) must be an integer >= 1 for speech, got {T!r}")
-        if data is not None and not Path(data).expanduser().is_dir():
-            raise UsageError(f"--data {data!r} is not a folder (speech: your TIMIT directory)")
+        if data not in (None, "espeak", "synthetic") and not Path(data).expanduser().is_dir():
+            raise UsageError(f"--data {data!r} is not a folder (speech: your TIMIT directory, "
+                             "or 'synthetic' for the small generated corpus)")
         return Speech(T, data=data, train_subset=train_subset)
     if isinstance(T, bool) or not isinstance(T, int) or T < MIN_T[name]:
         raise UsageError(f"T must be an integer >= {MIN_T[name]} for {name}, got {T!r}")

@@ -7,7 +7,7 @@ import pytest
 
 from rnnlab.cli import main
 from rnnlab.training import tasks
-from rnnlab.training.datasets import stable_permutation
+from rnnlab.training.datasets import permutation
 
 TINY = ["train", "--model", "irnn", "--n", "8", "--T", "16", "--batch", "8", "--train-subset", "64",
         "--log-every", "5", "--eval-every", "10", "--checkpoint-every", "5", "--eval-batch", "5000",
@@ -36,7 +36,7 @@ def test_pmnist_run_saves_permutation_and_resumes_exactly(tmp_path):
     assert {"val_accuracy", "val_xent", "test_accuracy", "test_xent"} <= set(last)
     assert "test_accuracy" not in rows[0]
     assert 0.0 <= last["test_accuracy"] <= 1.0 and np.isfinite(last["test_xent"])
-    np.testing.assert_array_equal(np.load(full / "permutation.npy"), stable_permutation(16, 3))
+    np.testing.assert_array_equal(np.load(full / "permutation.npy"), permutation(3, 16))
     assert "permutation_seed = 3" in (full / "config.toml").read_text()
 
 

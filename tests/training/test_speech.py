@@ -1,4 +1,4 @@
-"""The speech next-frame task: a tiny run on a fake TIMIT folder, the mask, and usage errors."""
+"""The speech next-frame task: a tiny run on the generated corpus, the mask, and usage errors."""
 
 import json
 
@@ -6,50 +6,18 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-import scipy.io.wavfile
 
 from rnnlab.cli import main
 from rnnlab.training import cells, tasks
-from rnnlab.training.datasets import evaluate_prediction
+from rnnlab.training.datasets import evaluate_prediction, speech_corpus
 
-# Train speakers (any names), a val speaker (TEST, not core) and a core test speaker (MDAB0).
-LAYOUT = {
-    "TRAIN/DR1/FAKE0": (0.30, 0.45, 0.60),
-    "TRAIN/DR2/FAKE1": (0.35, 0.50, 0.55),
-    "TEST/DR1/FVAL0": (0.40, 0.55),
-    "TEST/DR1/MDAB0": (0.45, 0.50),
-}
+SYNTHETIC = "synthetic"  # the generated corpus: 16 / 4 / 4 utterances, no espeak-ng needed
 
 
-def _voice(seconds: float, seed: int, rate: int = 16000) -> np.ndarray:
-    """A speech-like test signal: a gliding harmonic tone under a syllable envelope, plus noise."""
-    rng = np.random.default_rng(seed)
-    t = np.arange(int(seconds * rate)) / rate
-    f0 = 110 + 60 * rng.random() + 30 * np.sin(2 * np.pi * (1 + rng.random()) * t)
-    phase = 2 * np.pi * np.cumsum(f0) / rate
-    tone = sum(np.sin(k * phase) / k for k in range(1, 12))
-    envelope = 0.5 + 0.5 * np.sin(2 * np.pi * 4 * t + rng.random() * 6) ** 2
-    wave = 0.1 * envelope * tone + 0.003 * rng.standard_normal(len(t))
-    return np.round(np.clip(wave, -1, 0.999) * 32767).astype(np.int16)
-
-
-@pytest.fixture(scope="module")
-def timit(tmp_path_factory):
-    root = tmp_path_factory.mktemp("timit")
-    seed = 0
-    for speaker, durations in LAYOUT.items():
-        folder = root / speaker
-        folder.mkdir(parents=True)
-        for j, seconds in enumerate(durations):
-            seed += 1
-            scipy.io.wavfile.write(folder / f"SX{j + 1}.WAV", 16000, _voice(seconds, seed))
-    return str(root)
-
-
-def test_tiny_run_learns_and_reports_val_and_test_metrics(timit, tmp_path):
+def test_tiny_run_learns_and_reports_val_and_test_metrics(tmp_path):
     out = tmp_path / "run"
-    args = ["train", "--task", "speech", "--data", timit, "--model", "lstm", "--n", "16", "--T", "24",
-            "--batch", "3", "--steps", "60", "--optimiser", "adam", "--lr", "0.01", "--log-every", "10",
+    args = ["train", "--task", "speech", "--data", SYNTHETIC, "--model", "lstm", "--n", "16", "--T", "24",
+            "--batch", "4", "--steps", "60", "--optimiser", "adam", "--lr", "0.01", "--log-every", "10",
             "--eval-every", "30", "--no-progress", "--out", str(out)]
     assert main(args) == 0
     rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
@@ -62,14 +30,14 @@ def test_tiny_run_learns_and_reports_val_and_test_metrics(timit, tmp_path):
     if tasks._speech_extra_metrics_available():
         assert "test_stoi" in last and "test_pesq" in last
     info = json.loads((out / "speech_data.json").read_text())
-    assert info["utterances"] == {"train": 6, "val": 2, "test": 2}
+    assert info == {"source": "synthetic", "utterances": {"train": 16, "val": 4, "test": 4}}
     # The training-set mean frame is the baseline; a trained model beats it on test.
     summary = json.loads((out / "summary.json").read_text())
     assert last["test_mse"] < summary["baseline"]
 
 
-def test_mask_and_loss_match_the_frames(timit):
-    task = tasks.make("speech", 60, 8, data=timit)  # longer than every utterance: all padded
+def test_mask_and_loss_match_the_frames():
+    task = tasks.make("speech", 60, 8, data=SYNTHETIC)  # longer than every utterance: all padded
     corpus = task.corpus()
     idx = jnp.arange(4)
     x, (y, mask) = jax.jit(task.crops)(idx, jax.random.key(0))
@@ -105,8 +73,8 @@ def test_mask_and_loss_match_the_frames(timit):
     assert loss(np.where(past_end, noise, x), y) == pytest.approx(base, rel=1e-6)
 
 
-def test_crops_of_long_utterances_and_step_batches(timit):
-    task = tasks.make("speech", 10, 8, data=timit)
+def test_crops_of_long_utterances_and_step_batches():
+    task = tasks.make("speech", 10, 8, data=SYNTHETIC)
     corpus = task.corpus()
     sample_step = jax.jit(task.sample_step, static_argnums=2)
     x, (y, mask) = sample_step(jax.random.key(0), 3, 3)
@@ -124,11 +92,11 @@ def test_crops_of_long_utterances_and_step_batches(timit):
 @pytest.mark.parametrize(
     "extra,fragment",
     [(["--data", "/nonexistent"], "not a folder"), (["--T", "0"], "T must be >= 1"),
-     (["--batch", "7"], "exceeds the 6 training utterances")],
+     (["--batch", "17"], "exceeds the 16 training utterances")],
 )
-def test_speech_usage_errors(extra, fragment, timit, tmp_path, capsys):
+def test_speech_usage_errors(extra, fragment, tmp_path, capsys):
     args = ["train", "--task", "speech", "--model", "lstm", "--n", "4", "--steps", "2", "--log-every", "1",
-            "--eval-every", "1", "--no-progress", "--data", timit, "--out", str(tmp_path / "r")]
+            "--eval-every", "1", "--no-progress", "--data", SYNTHETIC, "--out", str(tmp_path / "r")]
     assert main(args + extra) == 2
     err = capsys.readouterr().err
     assert fragment in err and err.count("\n") == 1
@@ -139,11 +107,11 @@ def test_missing_espeak_is_a_usage_error(tmp_path, monkeypatch, capsys):
 
     monkeypatch.setenv("RNNLAB_CACHE", str(tmp_path / "empty-cache"))
     monkeypatch.setattr(espeak.shutil, "which", lambda name: None)
-    tasks._speech_corpus.cache_clear()
+    speech_corpus.cache_clear()
     try:
         assert main(["train", "--task", "speech", "--model", "lstm", "--n", "4", "--steps", "2",
                      "--no-progress", "--out", str(tmp_path / "r")]) == 2
     finally:
-        tasks._speech_corpus.cache_clear()
+        speech_corpus.cache_clear()
     err = capsys.readouterr().err
     assert "espeak-ng" in err and "make speech-data" in err and err.count("\n") == 1

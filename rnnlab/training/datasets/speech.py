@@ -1,6 +1,6 @@
 """Speech next-frame prediction: STFT log-magnitude features, loaders, segments and metrics.
 
-Task (uRNN paper, section B of PAPERS.md): given log-magnitude STFT frames ``0..t`` of an
+Task (the speech experiment of the full-capacity uRNN paper, Wisdom et al. 2016): given log-magnitude STFT frames ``0..t`` of an
 utterance, predict frame ``t + 1``.
 
 Features
@@ -31,9 +31,11 @@ Metrics (:func:`evaluate_prediction`)
 
 Sources
 -------
-``load_speech("espeak", split)`` is the synthetic corpus of
+``load_speech("espeak", split)`` is the espeak-ng corpus of
 :mod:`~rnnlab.training.datasets.espeak` (default; needs the Debian package espeak-ng the
-first time); ``load_speech(Path(timit_dir), split)`` reads a user's TIMIT
+first time); ``load_speech("synthetic", split)`` a small generated corpus that needs nothing
+installed (:mod:`~rnnlab.training.datasets.synthetic`, for tests and first tries);
+``load_speech(Path(timit_dir), split)`` reads a user's TIMIT
 (:mod:`~rnnlab.training.datasets.timit`). Splits are ``"train"``, ``"val"``, ``"test"``.
 Waveforms are trimmed to a whole number of hops (less than 16 ms lost).
 
@@ -44,24 +46,24 @@ Public API
 - :class:`Utterance` ``name``, ``waveform (S,) float32``, ``frames (T, 129) float32``,
   ``spectrum (T, 129) complex64``
 - :func:`stft`, :func:`istft`, :func:`log_magnitude`, :func:`resynthesize`
-- :func:`training_segments` ``(utterances, length) -> (N, length + 1, 129)``;
-  :func:`segment_batches` deterministic, resumable ``(inputs, targets)`` of ``(B, length, 129)``;
-  :func:`pad_frames` ``(utterances) -> ((B, T_max, 129), lengths (B,))``
+- :func:`speech_corpus` ``(data=None, train_subset=0) -> SpeechCorpus``: the three splits
+  and the training frames packed back to back, with per-bin mean and standard deviation
+  (what the training task reads)
 - :func:`segmental_snr`, :func:`log_spectral_mse`, :func:`evaluate_prediction`
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator, Sequence
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from rnnlab.errors import UsageError
-from rnnlab.training.datasets.batching import Seed, batches
 from rnnlab.training.datasets.espeak import load_espeak
+from rnnlab.training.datasets.synthetic import load_synthetic
 from rnnlab.training.datasets.timit import load_timit
 
 SAMPLE_RATE = 8000
@@ -72,6 +74,8 @@ LOG_EPSILON = 1e-6
 SEGSNR_SEGMENT = 256
 SEGSNR_CLIP = (-10.0, 35.0)
 SPLITS = ("train", "val", "test")
+#: The source name of the generated corpus (``--data synthetic``).
+SYNTHETIC = "synthetic"
 
 
 @functools.cache
@@ -163,7 +167,8 @@ def load_speech(
     cache_dir: str | Path | None = None,
     progress: bool = True,
 ) -> list[Utterance]:
-    """Utterances of ``split`` from ``source``: ``"espeak"`` (synthetic corpus) or a TIMIT folder.
+    """Utterances of ``split`` from ``source``: ``"espeak"`` (the espeak-ng corpus),
+    ``"synthetic"`` (the small generated corpus of :mod:`~.synthetic`) or a TIMIT folder.
 
     ``cache_dir`` is where the espeak corpus lives (default ``$RNNLAB_CACHE/speech`` or
     ``~/.cache/rnnlab/speech``); ``progress`` shows a bar while synthesising or reading.
@@ -172,6 +177,8 @@ def load_speech(
         raise UsageError(f"unknown speech split {split!r}; choose train, val or test")
     if isinstance(source, str) and source == "espeak":
         pairs = load_espeak(split, cache_dir, sample_rate=SAMPLE_RATE, progress=progress)
+    elif isinstance(source, str) and source == SYNTHETIC:
+        pairs = load_synthetic(split, SAMPLE_RATE)
     else:
         pairs = load_timit(source, split, SAMPLE_RATE, progress=progress)
     # Trim to whole hops (< 16 ms lost) so the last frame holds a full hop of signal, not a
@@ -179,52 +186,39 @@ def load_speech(
     return [Utterance(name, wave[: len(wave) // HOP_LENGTH * HOP_LENGTH]) for name, wave in pairs]
 
 
-def training_segments(utterances: Sequence[Utterance], length: int) -> np.ndarray:
-    """Runs of ``length + 1`` consecutive frames, shape ``(N, length + 1, 129)`` float32.
+@dataclass(frozen=True)
+class SpeechCorpus:
+    """The utterances of each split plus the training frames packed for on-device cropping."""
 
-    Each utterance contributes ``(T - 1) // length`` segments taken from its start; segment
-    ``k`` covers frames ``k * length .. (k + 1) * length`` (so neighbours share one frame, as
-    the target of one step is the input of the next). The tail is dropped.
-    """
-    if length < 1:
-        raise UsageError(f"segment length must be at least 1 frame, got {length}")
-    pieces = [
-        u.frames[k * length : (k + 1) * length + 1]
-        for u in utterances
-        for k in range((len(u.frames) - 1) // length)
-    ]
-    if not pieces:
-        raise UsageError(
-            f"no utterance has the {length + 1} frames a segment of length {length} needs"
-        )
-    return np.stack(pieces)
+    source: str  # "espeak", "synthetic" or the TIMIT folder
+    splits: dict[str, list[Utterance]]
+    frames: np.ndarray  # (sum of training lengths, 129) float32, utterances back to back
+    offsets: np.ndarray  # (n_train,) int32: first row of each training utterance in ``frames``
+    lengths: np.ndarray  # (n_train,) int32: frames of each training utterance
+    mean: np.ndarray  # (129,) float32 per-bin training-set mean of the log-magnitudes
+    std: np.ndarray  # (129,) float32 per-bin training-set standard deviation (at least 1e-3)
 
 
-def segment_batches(
-    segments: np.ndarray,
-    *,
-    batch_size: int,
-    seed: Seed,
-    epochs: int = 1,
-    start_step: int = 0,
-) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """``(inputs, targets)``, each ``(B, L, 129)``: frames ``0..L-1`` and ``1..L`` of segments.
-
-    Deterministic in ``seed``; ``start_step`` resumes exactly (see :func:`~.batching.batches`).
-    """
-    for (batch,) in batches(
-        segments, batch_size=batch_size, seed=seed, epochs=epochs, start_step=start_step
-    ):
-        yield batch[:, :-1], batch[:, 1:]
-
-
-def pad_frames(utterances: Sequence[Utterance]) -> tuple[np.ndarray, np.ndarray]:
-    """Whole utterances for evaluation: zero-padded ``(B, T_max, 129)``, ``lengths (B,)`` int32."""
-    lengths = np.array([len(u.frames) for u in utterances], np.int32)
-    out = np.zeros((len(utterances), int(lengths.max(initial=0)), NUM_BINS), np.float32)
-    for row, u in zip(out, utterances, strict=True):
-        row[: len(u.frames)] = u.frames
-    return out, lengths
+@functools.lru_cache(maxsize=2)
+def speech_corpus(data: str | None = None, train_subset: int = 0) -> SpeechCorpus:
+    """The speech task's data: ``data`` None = the espeak corpus, ``"synthetic"`` = the
+    generated one, else a TIMIT folder; ``train_subset`` K > 0 keeps the first K training
+    utterances. Cached per process (a sweep loads the corpus once)."""
+    if data is None or data in ("espeak", SYNTHETIC):
+        source: str | Path = data or "espeak"
+    else:
+        source = Path(data).expanduser()
+    progress = sys.stderr.isatty()
+    splits = {name: load_speech(source, name, progress=progress) for name in SPLITS}
+    if train_subset:
+        splits["train"] = splits["train"][:train_subset]
+    train = splits["train"]
+    lengths = np.array([len(u.frames) for u in train], np.int32)
+    offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int32)
+    frames = np.concatenate([u.frames for u in train]).astype(np.float32)
+    std = np.maximum(frames.std(axis=0), 1e-3)
+    return SpeechCorpus(str(source), splits, frames, offsets, lengths,
+                        frames.mean(axis=0).astype(np.float32), std.astype(np.float32))
 
 
 def segmental_snr(

