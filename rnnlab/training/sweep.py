@@ -203,14 +203,25 @@ _children_lock = threading.Lock()
 
 
 def _interrupt(proc: subprocess.Popen, wait: float = 60.0) -> None:
-    """SIGINT, so the train process stops as after Ctrl-C and keeps its checkpoint."""
+    """Stop a train process, which keeps its last checkpoint. SIGTERM, not SIGINT: a child
+    inherits an ignored SIGINT (Ray's workers ignore it, so do background jobs of a shell)."""
     if proc.poll() is None:
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(signal.SIGTERM)
         try:
             proc.wait(wait)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def _wait(proc: subprocess.Popen) -> int:
+    """``proc.wait()`` in short slices: Ray cancels a task by raising in its thread, which a
+    thread blocked in one long ``waitpid`` would never see."""
+    while True:
+        try:
+            return proc.wait(timeout=0.5)
+        except subprocess.TimeoutExpired:
+            pass
 
 
 def attempt(point: Point, out: Path) -> Outcome:
@@ -236,7 +247,7 @@ def attempt(point: Point, out: Path) -> Outcome:
         with _children_lock:
             _children.add(proc)
         try:
-            rc = proc.wait()
+            rc = _wait(proc)
         except BaseException:
             _interrupt(proc)
             raise
@@ -258,7 +269,7 @@ def interrupt_children() -> None:
         running = list(_children)
     for proc in running:
         if proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
+            proc.send_signal(signal.SIGTERM)
 
 
 def _status_file(out: Path, point: Point) -> Path:

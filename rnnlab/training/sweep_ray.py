@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import socket
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -63,8 +64,10 @@ class RayBackend:
         self.started = not ray.is_initialized()
         if self.started:
             try:
-                ray.init(address=address, include_dashboard=False, logging_level=logging.WARNING,
-                         log_to_driver=False)
+                with warnings.catch_warnings():  # Ray forks its daemons after JAX has loaded: harmless here
+                    warnings.filterwarnings("ignore", message="os.fork", category=RuntimeWarning)
+                    ray.init(address=address, include_dashboard=False, logging_level=logging.ERROR,
+                             log_to_driver=False)
             except (ConnectionError, RuntimeError, ValueError) as exc:
                 raise UsageError(f"cannot start or join Ray at {address or 'a new local cluster'}: "
                                  f"{str(exc).strip().splitlines()[0]}") from None
@@ -82,7 +85,10 @@ class RayBackend:
         return self.task.remote(point, str(out), self.sweep_id)
 
     def wait(self, handles: list) -> tuple[Any, sweep.Outcome | None, BaseException | None]:
-        (ready,), _ = self.ray.wait(handles, num_returns=1)
+        ready: list = []
+        while not ready:  # short waits, so that Ctrl-C is seen at once
+            ready, _ = self.ray.wait(handles, num_returns=1, timeout=1.0)
+        ready = ready[0]
         try:
             return ready, self.ray.get(ready), None
         except Exception as exc:  # the task raised, or its worker or node died: a crash
