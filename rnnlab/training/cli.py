@@ -29,7 +29,8 @@ def register(subparsers) -> None:
     sweep = subparsers.add_parser(
         "sweep", help="run a grid of training runs from a TOML file and gather one CSV",
         description="Run every point of the [grid] of CONFIG.toml as its own run folder under --out "
-        "(complete points are skipped, interrupted ones resumed) and write OUT/results.csv. "
+        "(complete points are skipped, interrupted ones resumed, diverged and failed ones skipped unless "
+        "--retry-failed) and write OUT/results.csv and OUT/summary.csv. "
         "See rnnlab/training/sweep.py for the file format.",
     )
     sweep.add_argument("config", metavar="CONFIG.toml")

@@ -17,13 +17,19 @@ The sweep file::
     T = [10]
 
 Each point is its own run folder ``OUT/<key>-<value>_...`` (``seeds`` are vmapped inside
-it, as in ``rnnlab train``), run as a separate ``rnnlab train`` process, ``--jobs`` at a
-time (``--where KEY=VALUE`` runs only the matching points, e.g. one column of a table).
+it, as in ``rnnlab train``), run as a separate ``rnnlab train`` process by :func:`attempt`,
+on one of two backends: ``local`` (threads of this process, ``--jobs`` at a time) or
+``ray`` (one Ray task per point, :mod:`rnnlab.training.sweep_ray`). ``--where KEY=VALUE``
+runs only the matching points, e.g. one column of a table.
+
 A point whose ``summary.json`` shows all its steps is skipped; a point interrupted
-part-way is resumed from its checkpoint. ``OUT/results.csv`` holds one row per point and
-seed: the grid keys, ``status`` (complete, or incomplete with the last logged step: a run
-stopped by a non-finite loss or interrupted), every config key, the parameter count, wall
-time and final metrics.
+part-way is resumed from its checkpoint. A point stopped by a non-finite loss is recorded
+as ``diverged`` and one that crashed twice (a retry) as ``failed``, both in
+``OUT/<point>.status.json``, and skipped by later runs unless ``retry_failed``.
+``OUT/results.csv`` holds one row per point and seed: the grid keys, ``status``
+(complete, diverged, failed, or incomplete with the last logged step) and ``detail``,
+every config key, the parameter count, wall time and final metrics. ``OUT/summary.csv``
+aggregates the seeds of each point (median, min, max of every final metric).
 """
 
 from __future__ import annotations
