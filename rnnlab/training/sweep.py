@@ -467,6 +467,7 @@ def run(path: str | Path, out: str | Path | None = None, *, jobs: int = 1, quick
         from rnnlab.training import sweep_ray
 
         sweep_ray.import_ray()
+        sweep_ray.check_address(address)
     pts = points(load(path), quick=quick, overrides=overrides, where=where)
     out = Path(out or f"runs/sweep-{Path(path).stem}{'-quick' if quick else ''}")
     out.mkdir(parents=True, exist_ok=True)

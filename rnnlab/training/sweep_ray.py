@@ -40,6 +40,21 @@ def import_ray():
     return ray
 
 
+def check_address(address: str | None) -> None:
+    """UsageError if ``HOST:PORT`` has nothing listening (Ray itself would retry for minutes).
+    ``auto``, ``local``, ``ray://`` client addresses and None are left to Ray."""
+    if not address or address in ("auto", "local") or "://" in address:
+        return
+    host, sep, port = address.rpartition(":")
+    if not sep or not port.isdigit():
+        raise UsageError(f"--address must be HOST:PORT, auto or ray://HOST:PORT, got {address!r}")
+    try:
+        socket.create_connection((host, int(port)), timeout=5).close()
+    except OSError as exc:
+        raise UsageError(f"no Ray cluster answers at {address} ({exc.strerror or exc}); "
+                         "start one there with 'ray start --head' or check --address") from None
+
+
 def run_on_worker(point: sweep.Point, out: str, sweep_id: str) -> sweep.Outcome:
     """The body of a point's Ray task: check that ``out`` is the driver's folder, then attempt."""
     folder = Path(out)

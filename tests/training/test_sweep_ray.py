@@ -5,6 +5,7 @@ import csv
 import json
 import os
 import signal
+import socket
 import sys
 import threading
 import time
@@ -136,6 +137,21 @@ def test_ray_options_need_the_ray_backend(tmp_path, capsys):
         assert "need --backend ray" in capsys.readouterr().err
     assert main(["sweep", str(spec), "--out", str(tmp_path / "o"), "--backend", "ray", "--cpus-per-run", "0"]) == 2
     assert "--cpus-per-run must be >= 1" in capsys.readouterr().err
+
+
+@needs_ray
+def test_an_address_where_no_ray_listens_is_one_line_before_any_work(tmp_path, capsys):
+    spec = tmp_path / "s.toml"
+    spec.write_text(SWEEP)
+    with socket.socket() as free:  # a port nothing listens on: bound, never listening
+        free.bind(("127.0.0.1", 0))
+        address = f"127.0.0.1:{free.getsockname()[1]}"
+        assert main(["sweep", str(spec), "--out", str(tmp_path / "o"), "--backend", "ray", "--address", address]) == 2
+    err = capsys.readouterr().err
+    assert f"no Ray cluster answers at {address}" in err and err.count("\n") == 1
+    assert not (tmp_path / "o").exists()
+    assert main(["sweep", str(spec), "--out", str(tmp_path / "o"), "--backend", "ray", "--address", "nohost"]) == 2
+    assert "--address must be HOST:PORT" in capsys.readouterr().err
 
 
 def test_a_worker_that_cannot_see_the_sweep_folder_refuses_to_train(tmp_path):
