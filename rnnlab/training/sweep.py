@@ -480,7 +480,8 @@ def run(path: str | Path, out: str | Path | None = None, *, jobs: int = 1, quick
 
     from tqdm import tqdm
 
-    failed, diverged, tries = [], [], {p.name: 0 for p in pts}
+    failed: list[str] = []
+    diverged: list[str] = []
     with tqdm(total=len(pts), disable=not progress, file=sys.stderr, dynamic_ncols=True, unit="point") as bar:
         todo = []
         for p in pts:
@@ -497,31 +498,7 @@ def run(path: str | Path, out: str | Path | None = None, *, jobs: int = 1, quick
         try:
             if todo:
                 with _backend(backend, jobs=jobs, address=address, cpus_per_run=cpus_per_run, sweep_id=sweep_id) as runner:
-                    handles = {runner.submit(p, out.resolve()): p for p in todo}
-                    try:
-                        while handles:
-                            handle, outcome, error = runner.wait(list(handles))
-                            p = handles.pop(handle)
-                            tries[p.name] += 1
-                            if error is not None:
-                                outcome = Outcome("crashed", _error_line(error))
-                            if outcome.status == "crashed" and tries[p.name] < ATTEMPTS:
-                                log(f"{p.name}: {outcome.detail}; retrying")
-                                handles[runner.submit(p, out.resolve())] = p
-                                continue
-                            _record(out, p, outcome, tries[p.name])
-                            bar.update(1)
-                            if outcome.status == "complete":
-                                log(f"{p.name}: ok")
-                            elif outcome.status == "diverged":
-                                diverged.append(p.name)
-                                log(f"{p.name}: diverged ({outcome.detail})")
-                            else:
-                                failed.append(p.name)
-                                log(f"{p.name}: failed after {tries[p.name]} attempts ({outcome.detail}; see {out / p.name}.log)")
-                    except KeyboardInterrupt:
-                        runner.stop(list(handles))
-                        raise
+                    _execute(runner, todo, out, log, bar, diverged, failed)
         finally:
             results = gather(out, pts)
             rows = summarize(out, pts)
@@ -535,6 +512,38 @@ def run(path: str | Path, out: str | Path | None = None, *, jobs: int = 1, quick
         print(f"rnnlab sweep: {len(failed)} point(s) failed: {', '.join(failed)}", file=sys.stderr)
         return 1
     return 0
+
+
+def _execute(runner, todo: list[Point], out: Path, log, bar, diverged: list[str], failed: list[str]) -> None:
+    """Run the ``todo`` points on ``runner``, a crashed one twice, logging each as it ends and
+    recording how (the names of the diverged and failed ones are appended to those lists).
+    On Ctrl-C, stop the points still running (they keep their checkpoints) and re-raise."""
+    handles = {runner.submit(p, out.resolve()): p for p in todo}
+    tries = dict.fromkeys((p.name for p in todo), 0)
+    try:
+        while handles:
+            handle, outcome, error = runner.wait(list(handles))
+            p = handles.pop(handle)
+            tries[p.name] += 1
+            if error is not None:
+                outcome = Outcome("crashed", _error_line(error))
+            if outcome.status == "crashed" and tries[p.name] < ATTEMPTS:
+                log(f"{p.name}: {outcome.detail}; retrying")
+                handles[runner.submit(p, out.resolve())] = p
+                continue
+            _record(out, p, outcome, tries[p.name])
+            bar.update(1)
+            if outcome.status == "complete":
+                log(f"{p.name}: ok")
+            elif outcome.status == "diverged":
+                diverged.append(p.name)
+                log(f"{p.name}: diverged ({outcome.detail})")
+            else:
+                failed.append(p.name)
+                log(f"{p.name}: failed after {tries[p.name]} attempts ({outcome.detail}; see {out / p.name}.log)")
+    except KeyboardInterrupt:
+        runner.stop(list(handles))
+        raise
 
 
 def _error_line(error: BaseException) -> str:

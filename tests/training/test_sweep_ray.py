@@ -94,8 +94,12 @@ def test_ray_gives_the_local_results_and_fails_a_crashing_point_after_one_retry(
     assert float(remote[0]["final_test_mse"]) > 0
 
 
-@needs_ray
-def test_ctrl_c_keeps_finished_points_and_a_rerun_skips_them(ray_cluster, tmp_path, capsys):
+@pytest.mark.parametrize("backend", ["local", pytest.param("ray", marks=needs_ray)])
+def test_ctrl_c_keeps_finished_points_and_a_rerun_skips_them(backend, request, tmp_path, capsys):
+    # Both points run at once (two local jobs, or two Ray CPUs); Ctrl-C comes once the short one is done.
+    run = ["--backend", backend, "--no-progress"] + (["--jobs", "2"] if backend == "local" else [])
+    if backend == "ray":
+        request.getfixturevalue("ray_cluster")
     spec = tmp_path / "s.toml"
     spec.write_text(SWEEP.replace("steps = 5\n", "").replace('model = ["irnn", "np-rnn"]', "steps = [5, 10000000]"))
     out = tmp_path / "out"
@@ -108,14 +112,14 @@ def test_ctrl_c_keeps_finished_points_and_a_rerun_skips_them(ray_cluster, tmp_pa
 
     watcher = threading.Thread(target=interrupt_when_the_short_point_is_done, daemon=True)
     watcher.start()
-    assert main(["sweep", str(spec), "--out", str(out), "--backend", "ray", "--no-progress"]) == 130
+    assert main(["sweep", str(spec), "--out", str(out), *run]) == 130
     watcher.join()
     assert "rnnlab sweep: interrupted" in capsys.readouterr().err
     status = {r["point"]: r["status"] for r in _rows(out)}
     assert status["steps-5"] == "complete" and status["steps-10000000"].startswith("incomplete")
     # The long point's train process was stopped (not left running on the worker), its folder kept.
     assert _train_processes(out / "steps-10000000") == [] and (out / "steps-10000000" / "checkpoint.pkl").exists()
-    assert main(["sweep", str(spec), "--out", str(out), "--backend", "ray", "--no-progress", "--where", "steps=5"]) == 0
+    assert main(["sweep", str(spec), "--out", str(out), *run, "--where", "steps=5"]) == 0
     assert "steps-5: skipped (complete)" in capsys.readouterr().out
 
 
