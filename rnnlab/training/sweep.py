@@ -463,6 +463,9 @@ def run(path: str | Path, out: str | Path | None = None, *, jobs: int = 1, quick
         raise UsageError(f"--cpus-per-run must be >= 1, got {cpus_per_run}")
     if backend != "ray" and (address is not None or cpus_per_run != 1):
         raise UsageError("--address and --cpus-per-run need --backend ray")
+    if backend == "ray" and jobs != 1:
+        raise UsageError("--jobs is the local backend's: on Ray, the cluster's CPUs and --cpus-per-run "
+                         "set how many points run at once")
     if backend == "ray":
         from rnnlab.training import sweep_ray
 

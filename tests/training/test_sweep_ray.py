@@ -141,6 +141,9 @@ def test_ray_options_need_the_ray_backend(tmp_path, capsys):
         assert "need --backend ray" in capsys.readouterr().err
     assert main(["sweep", str(spec), "--out", str(tmp_path / "o"), "--backend", "ray", "--cpus-per-run", "0"]) == 2
     assert "--cpus-per-run must be >= 1" in capsys.readouterr().err
+    assert main(["sweep", str(spec), "--out", str(tmp_path / "o"), "--backend", "ray", "--jobs", "4"]) == 2
+    assert "--jobs is the local backend's" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
 
 
 @needs_ray
