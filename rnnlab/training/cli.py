@@ -57,6 +57,15 @@ def register(subparsers) -> None:
     sweep.add_argument("--steps", type=int, metavar="S", help="override: training steps of every point")
     sweep.add_argument("--where", action="append", metavar="KEY=VALUE",
                        help="run only the grid points whose config has this value (repeatable), e.g. --where T=150")
+    sweep.add_argument("--retry-failed", action="store_true",
+                       help="rerun the points a previous sweep recorded as diverged or failed (skipped otherwise)")
+    sweep.add_argument("--backend", choices=("local", "ray"), default="local",
+                       help="local: child processes of this machine, --jobs at a time (default); "
+                       "ray: one Ray task per point (needs pip install 'rnnlab[ray]'; docs/training.md)")
+    sweep.add_argument("--address", metavar="ADDRESS",
+                       help="ray: the cluster to join ('auto': the one started by 'ray start' here); "
+                       "default: start a local one")
+    sweep.add_argument("--cpus-per-run", type=int, default=1, metavar="K", help="ray: CPUs each point asks for (default 1)")
     sweep.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True,
                        help="progress bar of the grid points on stderr when it is a terminal (default on)")
     sweep.set_defaults(func=_sweep)
@@ -159,7 +168,9 @@ def _sweep(args) -> int:
     check_folder(Path(args.out) if args.out else Path("runs"), "--out")
     overrides = {k: v for k, v in (("seeds", args.seeds), ("steps", args.steps)) if v is not None}
     return sweep.run(str(find_config(args.config)), args.out, jobs=args.jobs, quick=args.quick, overrides=overrides,
-                     where=sweep.parse_where(args.where), progress=args.progress and progress.enabled())
+                     where=sweep.parse_where(args.where), progress=args.progress and progress.enabled(),
+                     backend=args.backend, address=args.address, cpus_per_run=args.cpus_per_run,
+                     retry_failed=args.retry_failed)
 
 
 def _models(args) -> int:

@@ -1,7 +1,10 @@
-"""rnnlab sweep: a 2-point grid gives one CSV with the config columns; reruns skip; bad files exit 2."""
+"""rnnlab sweep (local backend): a 2-point grid gives one CSV with the config columns; reruns skip;
+diverged points are recorded and summarised; crashes are retried once; bad files exit 2."""
 
 import csv
+import json
 
+import numpy as np
 import pytest
 
 from rnnlab.cli import main
@@ -71,14 +74,56 @@ def test_where_runs_only_matching_points(tmp_path, capsys):
     assert "--where needs KEY=VALUE" in capsys.readouterr().err
 
 
-def test_a_stopped_point_is_reported_incomplete(tmp_path, capsys):
-    # lr 1e6 drives the loss non-finite: that point fails, the other one completes.
+def test_a_diverged_point_is_recorded_skipped_on_rerun_and_summarised(tmp_path, capsys):
+    # lr 1e6 drives the loss non-finite: that point is recorded as diverged (a result, exit 0,
+    # not retried), the other one completes; summary.csv aggregates the seeds of each point.
     spec = tmp_path / "s.toml"
     spec.write_text(SWEEP.replace("[grid]", "optimiser = 'sgd'\n[grid]\nlr = [1e-3, 1e6]").replace(
         'model = ["irnn", "np-rnn"]', 'model = ["irnn"]'))
     out = tmp_path / "out"
-    assert main(["sweep", str(spec), "--out", str(out), "--quick", "--no-progress"]) == 1
-    rows = {r["lr"]: r for r in csv.DictReader(open(out / "results.csv"))}
-    assert rows["0.001"]["status"] == "complete"
-    assert rows["1000000.0"]["status"].startswith("incomplete") and not rows["1000000.0"].get("final_test_mse")
-    assert "1 point(s) failed" in capsys.readouterr().err
+    assert main(["sweep", str(spec), "--out", str(out), "--quick", "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    assert "1 point(s) diverged: lr-1e+06_model-irnn" in printed
+    rows = list(csv.DictReader(open(out / "results.csv")))
+    good = [r for r in rows if r["lr"] == "0.001"]
+    bad = [r for r in rows if r["lr"] == "1000000.0"]
+    assert [r["status"] for r in good] == ["complete"] * 2 and [r["final_seed"] for r in bad] == ["0", "1"]
+    assert all(r["status"] == "diverged" and "non-finite loss" in r["detail"] and not r["final_test_mse"] for r in bad)
+
+    summary = {r["point"]: r for r in csv.DictReader(open(out / "summary.csv"))}
+    mses = [float(r["final_test_mse"]) for r in good]
+    row = summary["lr-0.001_model-irnn"]
+    assert (row["status"], row["seeds"], row["diverged"], row["lr"]) == ("complete", "2", "0", "0.001")
+    assert float(row["test_mse_median"]) == pytest.approx(float(np.median(mses)), rel=1e-12)
+    assert (float(row["test_mse_min"]), float(row["test_mse_max"])) == (min(mses), max(mses))
+    assert (summary["lr-1e+06_model-irnn"]["diverged"], summary["lr-1e+06_model-irnn"]["test_mse_median"]) == ("2", "")
+    assert "test_mse median [min, max]" in printed
+
+    log = out / "lr-1e+06_model-irnn.log"
+    assert log.read_text().count("--- ") == 1
+    assert main(["sweep", str(spec), "--out", str(out), "--quick", "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    assert "lr-1e+06_model-irnn: skipped (diverged: non-finite loss" in printed and "--retry-failed" in printed
+    assert log.read_text().count("--- ") == 1
+    assert main(["sweep", str(spec), "--out", str(out), "--quick", "--no-progress", "--retry-failed"]) == 0
+    assert log.read_text().count("--- ") == 2
+    assert "lr-0.001_model-irnn: skipped (complete)" in capsys.readouterr().out
+
+
+def test_a_crashing_point_is_retried_once_then_failed_while_the_others_finish(tmp_path, capsys):
+    # A stray file in a point's run folder makes `rnnlab train` refuse it (exit 2) on every try.
+    spec = tmp_path / "s.toml"
+    spec.write_text(SWEEP)
+    out = tmp_path / "out"
+    (out / "model-irnn").mkdir(parents=True)
+    (out / "model-irnn" / "stray.txt").write_text("not a run")
+    assert main(["sweep", str(spec), "--out", str(out), "--quick", "--no-progress", "--jobs", "2"]) == 1
+    captured = capsys.readouterr()
+    assert "model-irnn: exit 2: rnnlab train: error:" in captured.out and "retrying" in captured.out
+    assert "1 point(s) failed: model-irnn" in captured.err
+    status = json.loads((out / "model-irnn.status.json").read_text())
+    assert status["status"] == "failed" and status["attempts"] == 2 and "not a run folder" in status["detail"]
+    assert (out / "model-irnn.log").read_text().count("--- ") == 2
+    rows = {r["model"]: r for r in csv.DictReader(open(out / "results.csv"))}
+    assert rows["np-rnn"]["status"] == "complete" and rows["irnn"]["status"] == "failed"
+    assert "not a run folder" in rows["irnn"]["detail"]
