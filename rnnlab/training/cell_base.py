@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import jax
 import jax.numpy as jnp
 
-from rnnlab.training.recurrence import linear_recurrence
+from rnnlab.training.recurrence import matmul, recurrence
 
 Params = dict[str, jax.Array]
 
@@ -97,9 +97,18 @@ class Cell:
         raise NotImplementedError
 
     def linear_form(self, params: Params):
-        """``(m, b, phi)`` when ``step`` is ``phi(h @ m + u, b)`` (then :func:`linear_recurrence`
-        runs the sequence), else ``None`` (a plain ``lax.scan`` of ``step``)."""
+        """``(m, b, phi)`` when ``step`` is ``phi(h @ m + u, b)``, else ``None``."""
         return None
+
+    def recurrence_form(self, params: Params):
+        """``(op, w, b, phi)`` when ``step`` is ``phi(op(w, h) + u, b)`` with ``op`` linear in ``h``
+        (then :func:`~rnnlab.training.recurrence.recurrence` runs the sequence), else ``None``
+        (a plain ``lax.scan`` of ``step``). By default the :meth:`linear_form`, if any."""
+        form = self.linear_form(params)
+        if form is None:
+            return None
+        m, b, phi = form
+        return matmul, m, b, phi
 
     def features(self, h: jax.Array) -> jax.Array:
         """What the readout sees, ``(..., n_features)``."""
@@ -112,10 +121,10 @@ class Cell:
         """Run ``x (T, B, n_in)``; outputs ``(T, B, n_out)`` if ``all_steps`` else ``(B, n_out)``."""
         u = self.project_inputs(params, x)
         h0 = self.initial_state(x.shape[1:-1], u.dtype)
-        form = self.linear_form(params)
+        form = self.recurrence_form(params)
         if form is not None:
-            m, b, phi = form
-            hs = linear_recurrence(phi, all_steps, m, b, h0, u)
+            op, w, b, phi = form
+            hs = recurrence(op, phi, all_steps, w, b, h0, u)
             return self.readout(params, self.features(hs))
         consts = self.prepare(params)
 

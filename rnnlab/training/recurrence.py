@@ -1,7 +1,8 @@
 """Recurrence kernels: whole-sequence scans with hand-arranged backward passes (custom VJPs).
 
-- :func:`linear_recurrence` ``h_t = phi(h_{t-1} @ m + u_t, b)``: the tanh / ReLU RNNs and
-  both uRNNs (their complex ``W`` in real block form) run through it.
+- :func:`recurrence` ``h_t = phi(op(w, h_{t-1}) + u_t, b)`` for a map ``op`` linear in ``h``,
+  and :func:`linear_recurrence`, its case ``op(m, h) = h @ m``: the tanh / ReLU RNNs and both
+  uRNNs (a complex ``W`` in real block form, or the restricted uRNN's factors) run through it.
 - :func:`lstm_recurrence` the LSTM with its four gates in one matmul per time step.
 
 Both give the values and gradients of the plain ``lax.scan`` (``tests/training/test_recurrence.py``);
@@ -25,42 +26,53 @@ def _sum_to(x: jax.Array, shape: tuple[int, ...]) -> jax.Array:
     return jnp.sum(x, axis=tuple(range(x.ndim - len(shape)))).reshape(shape)
 
 
-@functools.partial(jax.custom_vjp, nondiff_argnums=(0, 1))
-def linear_recurrence(phi, all_steps: bool, m, b, h0, u):
-    """``h_t = phi(h_{t-1} @ m + u_t, b)`` over ``u (T, ..., S)``: all ``h_t`` (``all_steps``) or the last.
+def matmul(m: jax.Array, h: jax.Array) -> jax.Array:
+    """``h @ m``: the recurrent map of a cell with a dense (real or real-form) matrix ``m``."""
+    return h @ m
 
-    ``phi`` acts elementwise along the batch axes (it may mix the state axis, as modReLU
-    does), and ``b`` is its parameter (size 0 when it has none). The result and its
-    gradients are those of the plain ``lax.scan``; only the backward pass is arranged
-    differently (a custom VJP): the reverse scan does one matmul per step (``dz_t @ m^T``)
-    and keeps every ``dz_t``, and the gradient of ``m`` is then one large contraction
-    ``sum_t h_{t-1}^T dz_t`` over all steps and the batch instead of a small matmul and a
-    ``(S, S)`` accumulation inside every step. On a CPU the large contraction runs near
-    GEMM speed, where the per-step ones ran at a fraction of it.
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(0, 1, 2))
+def recurrence(op, phi, all_steps: bool, w, b, h0, u):
+    """``h_t = phi(op(w, h_{t-1}) + u_t, b)`` over ``u (T, ..., S)``: all ``h_t`` (``all_steps``) or the last.
+
+    ``op(w, h)`` is linear in ``h`` and acts along the last axis of an ``h`` with any leading
+    axes (``h @ m`` for a dense matrix; the restricted uRNN applies its factors). ``phi``
+    acts elementwise along the batch axes (it may mix the state axis, as modReLU does), and
+    ``b`` is its parameter (size 0 when it has none).
+
+    The result and its gradients are those of the plain ``lax.scan``; only the backward pass
+    is arranged differently (a custom VJP). The reverse scan does only the serial work, the
+    transpose of ``op`` once per step (``dz_t @ m^T`` for a matrix), keeping every ``dz_t``;
+    the gradient of ``w`` is then one vector-Jacobian product of ``w -> op(w, H)`` over all
+    steps and the batch at once (for a matrix, the contraction ``sum_t h_{t-1}^T dz_t``;
+    for the restricted uRNN, one batched application of its factors to ``T B`` columns)
+    instead of a small product and an accumulation inside every step. On a CPU the large
+    batched operation runs near full speed, where the per-step ones ran at a fraction of it.
     """
 
     def body(h, u_t):
-        h = phi(h @ m + u_t, b)
+        h = phi(op(w, h) + u_t, b)
         return h, (h if all_steps else None)
 
     h_last, hs = jax.lax.scan(body, h0, u)
     return hs if all_steps else h_last
 
 
-def _linear_recurrence_fwd(phi, all_steps, m, b, h0, u):
+def _recurrence_fwd(op, phi, all_steps, w, b, h0, u):
     def body(h, u_t):
-        z = h @ m + u_t
+        z = op(w, h) + u_t
         h_new = phi(z, b)
-        # The state each step starts from, kept as it is so that dm needs no shifted copy.
+        # The state each step starts from, kept as it is so that dw needs no shifted copy.
         return h_new, (z, h, h_new if all_steps else None)
 
     h_last, (zs, h_prev, hs) = jax.lax.scan(body, h0, u)
-    return (hs if all_steps else h_last), (m, b, h0, zs, h_prev)
+    return (hs if all_steps else h_last), (w, b, h0, zs, h_prev)
 
 
-def _linear_recurrence_bwd(phi, all_steps, res, ct):
-    m, b, h0, zs, h_prev = res
-    mt = m.T
+def _recurrence_bwd(op, phi, all_steps, res, ct):
+    w, b, h0, zs, h_prev = res
+    # op is linear in h: its VJP at any point (here 0) is its transpose.
+    transpose = jax.vjp(lambda hh: op(w, hh), jnp.zeros_like(h_prev[0]))[1]
 
     def dz_of(z, g):
         return jax.vjp(lambda zz: phi(zz, b), z)[1](g)[0]
@@ -73,26 +85,30 @@ def _linear_recurrence_bwd(phi, all_steps, res, ct):
             z_t, ct_t = xs
             g = ct_t + back
             dz = dz_of(z_t, g)
-            return dz @ mt, ((g if keep_g else None), dz)
+            return transpose(dz)[0], ((g if keep_g else None), dz)
 
         dh0, (gs, dzs) = jax.lax.scan(body, jnp.zeros_like(h_prev[0]), (zs, ct), reverse=True)
     else:
         def body(g, z_t):
             dz = dz_of(z_t, g)
-            return dz @ mt, ((g if keep_g else None), dz)
+            return transpose(dz)[0], ((g if keep_g else None), dz)
 
-        dh0, (gs, dzs) = jax.lax.scan(body, ct, zs, reverse=True)
-    # dm = sum_t h_{t-1}^T dz_t: one contraction over the time and batch axes.
-    lead = tuple(range(dzs.ndim - 1))
-    dm = jnp.tensordot(h_prev, dzs, axes=(lead, lead))
+        dh0, (gs, dzs) = jax.lax.scan(body, jnp.broadcast_to(ct, h_prev.shape[1:]), zs, reverse=True)
+    # dw: one VJP of w -> op(w, h_{t-1}) over all time steps and the batch together.
+    dw = jax.vjp(lambda ww: op(ww, h_prev), w)[1](dzs)[0]
     if keep_g:
         db = jax.vjp(lambda bb: phi(zs, bb), b)[1](gs)[0]
     else:
         db = jnp.zeros_like(b)
-    return dm.astype(m.dtype), db, _sum_to(dh0, h0.shape), dzs
+    return dw, db, _sum_to(dh0, h0.shape), dzs
 
 
-linear_recurrence.defvjp(_linear_recurrence_fwd, _linear_recurrence_bwd)
+recurrence.defvjp(_recurrence_fwd, _recurrence_bwd)
+
+
+def linear_recurrence(phi, all_steps: bool, m, b, h0, u):
+    """:func:`recurrence` with ``op(m, h) = h @ m``: ``h_t = phi(h_{t-1} @ m + u_t, b)``."""
+    return recurrence(matmul, phi, all_steps, m, b, h0, u)
 
 
 def _lstm_gates(a: jax.Array, n: int):

@@ -36,11 +36,15 @@ def _params(cell):
             for k, v in params.items()}
 
 
-@pytest.mark.parametrize("model", ["relu-rnn", "tanh-rnn", "full-urnn", "restricted-urnn", "lstm"])
+@pytest.mark.parametrize("model", ["relu-rnn", "tanh-rnn", "full-urnn", "restricted-urnn", "restricted-fft", "lstm"])
 @pytest.mark.parametrize("all_steps", [False, True])
 def test_fast_recurrence_matches_plain_scan(model, all_steps):
     with jax.enable_x64(True):
-        cell = cells.make(model, 6, 3, 2)
+        if model == "restricted-fft":
+            cell = cells.RestrictedURNN(6, 3, 2, path="fft")
+            assert cell.recurrence_form(cell.init(jax.random.key(0)))[0] == cell.recur
+        else:
+            cell = cells.make(model, 6, 3, 2)
         params = _params(cell)
         x = jax.random.normal(jax.random.key(1), (7, 4, 3), jnp.float64)
 
