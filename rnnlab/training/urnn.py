@@ -21,18 +21,20 @@ readout ``U [Re h; Im h]`` needs that vector anyway).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from rnnlab.capacity.factors import DFT, Diagonal, Permutation, Reflection
 from rnnlab.training.cell_base import UNITARY, Cell, Params, complex_dtype, glorot, size
 
 #: Restricted uRNN size from which ``path="auto"`` applies the factors at every step instead
-#: of one dense matmul: measured on a 2-core CPU (docs/performance.md), the dense path was
-#: faster at every size tried, N = 64 to 1024, so the FFT path is kept for larger N only.
-FFT_FROM = 2048
+#: of one dense matmul. Measured train steps on a 2-core CPU (``benchmarks/paper_steps.py``,
+#: dense / FFT time): 0.74 at N = 64, 0.57 at N = 256, 1.33 at N = 470.
+FFT_FROM = 400
 
 
 def mod_relu(z: jax.Array, b: jax.Array) -> jax.Array:
@@ -83,7 +85,25 @@ def _apply_rows(factor, c, x: jax.Array) -> jax.Array:
         return x - (x @ c.conj())[..., None] * c
     if isinstance(factor, DFT):
         return (jnp.fft.ifft if factor.inverse else jnp.fft.fft)(x, axis=-1, norm="ortho")
-    return x[..., jnp.asarray(factor.perm)]
+    return _permute(x, factor.perm)
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(1,))
+def _permute(x: jax.Array, perm: tuple[int, ...]) -> jax.Array:
+    """``x[..., perm]`` whose transpose is the inverse permutation's gather (JAX's own
+    transpose of a gather is a scatter-add, several times slower on CPU)."""
+    return x[..., np.asarray(perm)]
+
+
+def _permute_fwd(x, perm):
+    return _permute(x, perm), None
+
+
+def _permute_bwd(perm, _, g):
+    return (g[..., np.argsort(perm)],)
+
+
+_permute.defvjp(_permute_fwd, _permute_bwd)
 
 
 @dataclass(frozen=True)
