@@ -12,7 +12,7 @@ function of ``(params, inputs)``:
   The input projection of all ``T`` steps is one matmul done before the scan, and every
   matrix the recurrence needs (``W^T``, the real form of a complex ``W``) is built once per
   call, outside the scan. A cell whose step is ``phi(h @ m + u, b)`` says so
-  (:meth:`Cell.linear_form`) and runs through :func:`rnnlab.training.recurrence.linear_recurrence`.
+  (:meth:`Cell.recurrence_form`) and runs through :func:`rnnlab.training.recurrence.recurrence`.
 """
 
 from __future__ import annotations

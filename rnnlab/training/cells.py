@@ -34,13 +34,13 @@ from rnnlab.errors import UsageError
 from rnnlab.training.cell_base import EUCLIDEAN, FROZEN, UNITARY, Cell, Params
 from rnnlab.training.exp_rnn import ExpRNN
 from rnnlab.training.lstm import LSTM
-from rnnlab.training.recurrence import linear_recurrence, lstm_recurrence
+from rnnlab.training.recurrence import lstm_recurrence, recurrence
 from rnnlab.training.simple_rnn import SimpleRNN
 from rnnlab.training.urnn import FullURNN, RestrictedURNN, UnitaryRNN, complex_to_real_block, mod_relu
 
 __all__ = [
     "EUCLIDEAN", "FROZEN", "UNITARY", "Cell", "Params", "ExpRNN", "LSTM", "SimpleRNN", "UnitaryRNN", "FullURNN",
-    "RestrictedURNN", "complex_to_real_block", "mod_relu", "linear_recurrence", "lstm_recurrence", "ModelSpec",
+    "RestrictedURNN", "complex_to_real_block", "mod_relu", "recurrence", "lstm_recurrence", "ModelSpec",
     "REGISTRY", "names", "get", "make",
 ]
 

@@ -1,8 +1,8 @@
 """Recurrence kernels: whole-sequence scans with hand-arranged backward passes (custom VJPs).
 
-- :func:`recurrence` ``h_t = phi(op(w, h_{t-1}) + u_t, b)`` for a map ``op`` linear in ``h``,
-  and :func:`linear_recurrence`, its case ``op(m, h) = h @ m``: the tanh / ReLU RNNs and both
-  uRNNs (a complex ``W`` in real block form, or the restricted uRNN's factors) run through it.
+- :func:`recurrence` ``h_t = phi(op(w, h_{t-1}) + u_t, b)`` for a map ``op`` linear in ``h``
+  (:func:`matmul`, ``h @ m``, for a dense matrix): the tanh / ReLU RNNs and both uRNNs (a
+  complex ``W`` in real block form, or the restricted uRNN's factors) run through it.
 - :func:`lstm_recurrence` the LSTM with its four gates in one matmul per time step.
 
 Both give the values and gradients of the plain ``lax.scan`` (``tests/training/test_recurrence.py``);
@@ -105,10 +105,6 @@ def _recurrence_bwd(op, phi, all_steps, res, ct):
 
 recurrence.defvjp(_recurrence_fwd, _recurrence_bwd)
 
-
-def linear_recurrence(phi, all_steps: bool, m, b, h0, u):
-    """:func:`recurrence` with ``op(m, h) = h @ m``: ``h_t = phi(h_{t-1} @ m + u_t, b)``."""
-    return recurrence(matmul, phi, all_steps, m, b, h0, u)
 
 
 def _lstm_gates(a: jax.Array, n: int):
