@@ -122,14 +122,29 @@ def test_task_batches_differ_by_key_and_across_the_batch(name):
     assert len({xa[:, i].tobytes() for i in range(6)}) == 6
 
 
-def test_mod_relu_matches_the_complex_formula():
-    z = np.random.default_rng(0).normal(size=(3, 8)).astype(np.float32)
-    b = np.linspace(-1, 1, 4).astype(np.float32)
+def test_mod_relu_is_the_papers_formula():
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=(3, 8))
+    b = np.linspace(-1, 1, 4)
     zc = z[:, :4] + 1j * z[:, 4:]
-    mod = np.sqrt(np.abs(zc) ** 2 + cells.MODRELU_EPS)
-    expected = np.maximum(mod + b, 0) * zc / mod
+    expected = np.maximum(np.abs(zc) + b, 0) * zc / np.abs(zc)
     out = np.asarray(cells.mod_relu(z, b))
-    np.testing.assert_allclose(out[:, :4] + 1j * out[:, 4:], expected, atol=1e-6)
+    np.testing.assert_allclose(out[:, :4] + 1j * out[:, 4:], expected, rtol=1e-6)
+
+
+def test_mod_relu_near_and_at_zero():
+    # |z| = 1e-3, b = -5e-4: relu(|z| + b) = 5e-4 is the modulus of the output (an epsilon
+    # inside |z| would give 8.5e-4 for eps = 1e-5).
+    z = np.array([0.6e-3, 0.8e-3], np.float32)
+    out = np.asarray(cells.mod_relu(z, np.array([-5e-4], np.float32)))
+    assert np.hypot(*out) == pytest.approx(5e-4, rel=4 * float(np.finfo(np.float32).eps))
+    np.testing.assert_allclose(out / np.hypot(*out), z / np.hypot(*z), rtol=4 * np.finfo(np.float32).eps)
+    # At z = 0 the output is 0 and the gradient finite.
+    zero = np.zeros(2, np.float32)
+    b = np.array([-0.1], np.float32)
+    assert np.all(np.asarray(cells.mod_relu(zero, b)) == 0)
+    g = jax.grad(lambda zz, bb: jax.numpy.sum(cells.mod_relu(zz, bb)), argnums=(0, 1))(zero, b)
+    assert all(np.all(np.isfinite(np.asarray(x))) for x in g)
 
 
 def test_real_block_form_of_a_complex_matmul():

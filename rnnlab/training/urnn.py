@@ -1,0 +1,253 @@
+"""Unitary RNNs (Wisdom et al. 2016): the full-capacity uRNN and the restricted (Arjovsky) uRNN.
+
+Both run ``z_t = W h_{t-1} + V x_t``, ``h_t = modReLU(z_t, b)``, ``y_t = U [Re h_t; Im h_t] + c``.
+The complex state is carried as the real vector ``[Re h, Im h]`` of length ``2N`` so that
+``W h`` is one real matmul with the ``(2N, 2N)`` block matrix
+``[[Re W^T, Im W^T], [-Im W^T, Re W^T]]`` (faster on CPU than complex arithmetic, and the
+readout ``U [Re h; Im h]`` needs that vector anyway).
+
+- :class:`FullURNN`: ``W`` is a dense complex unitary leaf ``"W"`` (Haar init), labelled for
+  the Cayley step on U(N).
+- :class:`RestrictedURNN`: ``W = D3 R2 F^-1 D2 Pi R1 F D1`` of
+  :func:`rnnlab.capacity.get` ``("restricted")``, parameter leaf ``"theta"`` (7N reals),
+  trained by the Euclidean optimiser. Two ways to run it, equal in values and gradients:
+  ``dense`` forms ``W`` once per sequence (the factors applied to the identity) and does
+  one dense matmul per time step, gradients reaching the 7N angles through ``W``;
+  ``fft`` applies the factors (two FFTs, two reflections, three diagonals) to the state at
+  every time step. ``path="auto"`` picks dense below :data:`FFT_FROM` units.
+
+``UnitaryRNN(n, n_in, n_out, capacity="full" | "restricted")`` builds the matching class.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from rnnlab.capacity.factors import DFT, Diagonal, Permutation, Reflection
+from rnnlab.training.cell_base import UNITARY, Cell, Params, complex_dtype, glorot, size
+
+#: Restricted uRNN size from which ``path="auto"`` applies the factors at every step instead
+#: of one dense matmul. Measured train steps on a 2-core CPU (``benchmarks/paper_steps.py``,
+#: dense / FFT time): 0.74 at N = 64, 0.57 at N = 256, 1.33 at N = 470.
+FFT_FROM = 400
+
+
+def mod_relu(z: jax.Array, b: jax.Array) -> jax.Array:
+    """modReLU on the real form ``z = [Re, Im]`` ``(..., 2n)``: ``relu(|z| + b) z / |z|``, exactly.
+
+    At ``z = 0`` the output is 0 (the formula's limit when ``b <= 0``); the ``where`` guards
+    keep the value and the gradient finite there instead of dividing by zero.
+    """
+    n = b.shape[-1]
+    # Viewing z as (..., 2, n) avoids slicing and re-concatenating inside the time loop.
+    parts = z.reshape(z.shape[:-1] + (2, n))
+    sq = jnp.sum(parts * parts, axis=-2)
+    nonzero = sq > 0
+    mod = jnp.sqrt(jnp.where(nonzero, sq, 1.0))
+    scale = jnp.where(nonzero, jax.nn.relu(mod + b) / mod, 0.0)
+    return (parts * scale[..., None, :]).reshape(z.shape)
+
+
+def complex_to_real_block(w: jax.Array) -> jax.Array:
+    """``(2n, 2n)`` real ``M`` with ``[Re h, Im h] @ M = [Re(W h), Im(W h)]`` for complex ``W (n, n)``."""
+    wr, wi = w.real.T, w.imag.T
+    return jnp.block([[wr, wi], [-wi, wr]])
+
+
+def _row_constant(factor, theta: jax.Array, dtype):
+    """What applying ``factor`` to many rows needs, computed once per sequence.
+
+    Diagonal: ``exp(i w)``; reflection: ``u = sqrt(2) v / |v|`` (so ``R x = x - u (u^H x)``);
+    fixed factors (DFT, permutation): nothing. Computed inside the time loop instead, XLA
+    would fuse the ``exp`` into the product and recompute it for every row.
+    """
+    if isinstance(factor, Diagonal):
+        return jnp.exp(1j * theta).astype(dtype)
+    if isinstance(factor, Reflection):
+        n = factor.n
+        v = (theta[:n] + 1j * theta[n:]).astype(dtype)
+        return v * jnp.sqrt(2.0 / jnp.vdot(v, v).real)
+    if isinstance(factor, (DFT, Permutation)):
+        return None
+    raise TypeError(f"no row form for the factor {type(factor).__name__}")
+
+
+def _apply_rows(factor, c, x: jax.Array) -> jax.Array:
+    """``(F x_r)`` for every row ``x_r`` of ``x (..., n)``, with ``c`` from :func:`_row_constant`."""
+    if isinstance(factor, Diagonal):
+        return x * c
+    if isinstance(factor, Reflection):
+        return x - (x @ c.conj())[..., None] * c
+    if isinstance(factor, DFT):
+        return (jnp.fft.ifft if factor.inverse else jnp.fft.fft)(x, axis=-1, norm="ortho")
+    return _permute(x, factor.perm)
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(1,))
+def _permute(x: jax.Array, perm: tuple[int, ...]) -> jax.Array:
+    """``x[..., perm]`` whose transpose is the inverse permutation's gather (JAX's own
+    transpose of a gather is a scatter-add, several times slower on CPU)."""
+    return x[..., np.asarray(perm)]
+
+
+def _permute_fwd(x, perm):
+    return _permute(x, perm), None
+
+
+def _permute_bwd(perm, _, g):
+    return (g[..., np.argsort(perm)],)
+
+
+_permute.defvjp(_permute_fwd, _permute_bwd)
+
+
+@dataclass(frozen=True)
+class UnitaryRNN(Cell):
+    """What both uRNNs share: input ``V`` in real form ``(2n, n_in)`` (rows ``[Re V; Im V]``, so a
+    real input drives both parts of the state), modReLU bias ``b``, readout of ``[Re h, Im h]``."""
+
+    capacity: str = "full"
+    structure_seed: int = 0
+
+    def __new__(cls, *args, **kwargs):
+        if cls is UnitaryRNN:
+            capacity = kwargs.get("capacity", args[3] if len(args) > 3 else "full")
+            classes = {"full": FullURNN, "restricted": RestrictedURNN}
+            if capacity not in classes:
+                raise ValueError(f"capacity must be 'full' or 'restricted', got {capacity!r}")
+            cls = classes[capacity]
+        return super().__new__(cls)
+
+    @property
+    def state_size(self) -> int:
+        return 2 * self.n
+
+    def is_unitary(self) -> bool:
+        return True
+
+    def init_recurrent(self, key: jax.Array, dtype) -> Params:
+        raise NotImplementedError
+
+    def init(self, key, dtype=jnp.float32):
+        kw, kv, ku = jax.random.split(key, 3)
+        params = self.init_recurrent(kw, dtype)
+        params["V"] = glorot(kv, (2 * self.n, self.n_in), dtype)
+        params["b"] = jnp.zeros((self.n,), dtype)
+        params["W_out"] = glorot(ku, (self.n_out, 2 * self.n), dtype)
+        params["b_out"] = jnp.zeros((self.n_out,), dtype)
+        return params
+
+    def project_inputs(self, params, x):
+        return x @ params["V"].T
+
+
+@dataclass(frozen=True)
+class FullURNN(UnitaryRNN):
+    """Full-capacity uRNN: ``W`` a dense unitary leaf moved on U(N) by the Cayley step."""
+
+    recurrent_leaf = "W"
+
+    def __post_init__(self):
+        if self.capacity != "full":
+            raise ValueError(f"FullURNN has capacity 'full', got {self.capacity!r}")
+
+    def init_recurrent(self, key, dtype):
+        from rnnlab.analysis.unitary import haar_unitary
+
+        return {"W": haar_unitary(key, self.n, complex_dtype(dtype))}
+
+    def labels(self, params):
+        return super().labels(params) | {"W": UNITARY}
+
+    def num_params(self, params):
+        # A unitary W has n^2 real degrees of freedom, not the 2 n^2 reals it is stored in.
+        return sum(self.n * self.n if k == "W" else size(p) for k, p in params.items())
+
+    def prepare(self, params):
+        return complex_to_real_block(params["W"]), params["b"]
+
+    def step(self, consts, h, u):
+        m, b = consts
+        return mod_relu(h @ m + u, b)
+
+    def linear_form(self, params):
+        m, b = self.prepare(params)
+        return m, b, mod_relu
+
+
+@dataclass(frozen=True)
+class RestrictedURNN(UnitaryRNN):
+    """Restricted-capacity uRNN (Arjovsky et al.): ``W(theta)``, 7N angles and reflection entries.
+
+    ``path``: ``"dense"`` (form ``W`` once per sequence, one dense matmul per step),
+    ``"fft"`` (apply the factors at every step) or ``"auto"`` (dense below :data:`FFT_FROM`).
+    """
+
+    capacity: str = "restricted"
+    path: str = "auto"
+    parameterization: object = field(default=None, compare=False, repr=False)
+
+    recurrent_leaf = "theta"
+
+    def __post_init__(self):
+        if self.capacity != "restricted":
+            raise ValueError(f"RestrictedURNN has capacity 'restricted', got {self.capacity!r}")
+        if self.path not in ("auto", "dense", "fft"):
+            raise ValueError(f"path must be 'auto', 'dense' or 'fft', got {self.path!r}")
+        if self.parameterization is None:
+            from rnnlab.capacity import get
+
+            object.__setattr__(self, "parameterization", get("restricted")(self.n, structure_seed=self.structure_seed))
+
+    @property
+    def dense(self) -> bool:
+        """Whether :meth:`apply` runs the dense path."""
+        return self.path == "dense" or (self.path == "auto" and self.n < FFT_FROM)
+
+    def init_recurrent(self, key, dtype):
+        return {"theta": self.parameterization.init(key, dtype)}
+
+    def recurrent_matrix(self, params):
+        return self.parameterization.matrix(params["theta"])
+
+    def row_constants(self, theta: jax.Array) -> tuple:
+        """Per-factor constants of the FFT path (see :func:`_row_constant`), built once per sequence."""
+        dtype = complex_dtype(theta.dtype)
+        params = self.parameterization
+        return tuple(_row_constant(f, theta[s], dtype) for f, s in zip(params.factors, params.slices()))
+
+    def prepare(self, params):
+        return self.row_constants(params["theta"]), params["b"]
+
+    def recur(self, consts: tuple, h: jax.Array) -> jax.Array:
+        """``[Re, Im]`` of ``W h`` for the real-form state ``h (..., 2n)``, factor by factor.
+
+        Row form, ``x @ W^T``: each factor acts along the last axis (an FFT along the last,
+        contiguous axis is several times faster on CPU than along the first).
+        """
+        n = self.n
+        x = (h[..., :n] + 1j * h[..., n:]).astype(complex_dtype(h.dtype))
+        for f, c in zip(reversed(self.parameterization.factors), reversed(consts)):
+            x = _apply_rows(f, c, x)
+        return jnp.concatenate([x.real, x.imag], axis=-1).astype(h.dtype)
+
+    def step(self, consts, h, u):
+        rows, b = consts
+        return mod_relu(self.recur(rows, h) + u, b)
+
+    def linear_form(self, params):
+        if not self.dense:
+            return None
+        m = complex_to_real_block(self.recurrent_matrix(params)).astype(params["theta"].dtype)
+        return m, params["b"], mod_relu
+
+    def recurrence_form(self, params):
+        if self.dense:
+            return super().recurrence_form(params)
+        rows, b = self.prepare(params)
+        return self.recur, rows, b, mod_relu
