@@ -2,7 +2,8 @@
 
 Rows: one per model, T and logged step: the training cross-entropy of that step's batch,
 the test cross-entropy where evaluated (256 fixed sequences), and the baseline
-10 log 8 / (T + 20). Full mode: LSTM N=68, restricted uRNN N=470, full uRNN N=128 at
+10 log 8 / (T + 20). The figure draws the test cross-entropy (markers) with the training
+batches' faint behind it. Full mode: LSTM N=68, restricted uRNN N=470, full uRNN N=128 at
 T = 1000, 2000, 10^4 steps each (about 3-10 h per run on the 2-core CPU: the full uRNN at
 T = 100 took 29 ms/step, so T = 1000 is about 0.3 s/step). Quick mode: T = 20, 150 steps,
 about 1-2 minutes.
@@ -38,9 +39,14 @@ def main(argv=None) -> int:
     for ax, T in zip(axes[0], Ts):
         sub = [r for r in rows if r["T"] == T]
         for model in sorted({r["model"] for r in sub}):
-            pts = [(r["step"], r["xent"]) for r in sub if r["model"] == model]
             n = next(r["n"] for r in sub if r["model"] == model)
-            ax.plot(*zip(*pts), label=f"{model} N={n}")
+            train = [(r["step"], r["xent"]) for r in sub if r["model"] == model]
+            test = [(r["step"], r["test_xent"]) for r in sub if r["model"] == model and r["test_xent"] is not None]
+            line, = ax.plot(*zip(*train), lw=0.6, alpha=0.35)
+            if test:  # the paper's figure: test cross-entropy; the training batches faint behind it
+                ax.plot(*zip(*test), "-o", ms=3, color=line.get_color(), label=f"{model} N={n} (test)")
+            else:
+                line.set_label(f"{model} N={n} (train)")
         ax.axhline(sub[0]["baseline"], color="gray", ls="--", label="baseline")
         ax.set(xlabel="step", ylabel="cross-entropy", title=f"copy, T = {T}", yscale="log")
         ax.legend(fontsize=7)
