@@ -56,3 +56,11 @@ def test_restricted_is_certified_at_7_with_rank_7n_minus_7():
     cert = certify(p, rec)
     assert cert["exact_rank"] == cert["upper_bound"] == 7 * 7 - 7
     assert cert["certified"] and cert["known_redundancies"] == 7
+
+
+@pytest.mark.parametrize("name,n,wasted", [("givens", 4, 3), ("givens", 5, 4), ("eunn-fft", 4, 3)])
+def test_rotation_products_lost_directions_are_all_named(name, n, wasted):
+    r = measure(get(name)(n), seeds=(0,))
+    assert r.params - r.rank == wasted and r.unexplained == 0
+    (red,) = r.redundancies
+    assert red.reason == "a phase pushed through the later rotations into the diagonal" and red.count == wasted
