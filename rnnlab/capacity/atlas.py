@@ -31,6 +31,14 @@ def _kru_law(n: int) -> int:
     return min(n * n, sum(k * k for k in sizes) - (len(sizes) - 1))
 
 
+def _eunn_fft_law(n: int) -> int:
+    from rnnlab.capacity.parameterizations import get
+    from rnnlab.capacity.phase_pushing import phase_pushing_directions
+
+    p = get("eunn-fft")(n)
+    return min(n * n, p.num_params - len(phase_pushing_directions(p)))
+
+
 FAMILIES: list[Family] = [
     Family("restricted", "Arjovsky, Shah & Bengio 2016", "7N", lambda n: min(n * n, 7 * n - 7), "min(N^2, 7N - 7)"),
     Family("restricted-stack", "2 restricted blocks", "14N", lambda n: min(n * n, 14 * n - 9), "min(N^2, 14N - 9)"),
@@ -38,7 +46,8 @@ FAMILIES: list[Family] = [
     Family("givens", "tunable EUNN, Jing et al. 2017 (L = N)", "N^2", lambda n: n * n - n + 1, "N^2 - N + 1"),
     Family("householder", "N complex reflections + phases", "2N^2 + N", lambda n: n * n, "N^2"),
     Family("cayley", "Cayley map + phases", "N^2 + N", lambda n: n * n, "N^2"),
-    Family("eunn-fft", "FFT-style EUNN, Jing et al. 2017", "N log2 N + N", None, "none stated (measured)"),
+    Family("eunn-fft", "FFT-style EUNN, Jing et al. 2017", "N log2 N + N", _eunn_fft_law,
+           "P - k, k = pushed phases (N - 1 at N = 2^m)"),
     Family("kru", "KRU, Jose et al. 2018", "sum n_k^2", _kru_law, "sum n_k^2 - (m - 1)"),
     Family("lie-algebra", "Hyland & Ratsch 2017", "N^2", lambda n: n * n, "N^2"),
     Family("reck", "Reck et al. 1994", "N^2", lambda n: n * n, "N^2"),
@@ -93,7 +102,9 @@ def summary_rows(records: list[dict]) -> list[dict]:
         for red in last["redundant_directions"]:
             waste[red["reason"]] = red["count"]
         if last["unexplained_null_directions"]:
-            waste["not explained"] = last["unexplained_null_directions"]
+            # A full-capacity map's null directions beyond the named ones are its excess over dim.
+            key = "excess of P over dim" if last["full_capacity"] else "not explained"
+            waste[key] = last["unexplained_null_directions"]
         rows.append({
             "family": fam.name,
             "reference": fam.reference,
