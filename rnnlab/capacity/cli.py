@@ -11,7 +11,7 @@ from pathlib import Path
 from rnnlab import progress
 from rnnlab.errors import UsageError
 from rnnlab.memory import check_memory
-from rnnlab.outputs import check_figure, figure_data_path, save_figure, write_json
+from rnnlab.outputs import check_figure, check_folder, figure_data_path, save_figure, write_json
 
 
 def parse_sizes(text: str) -> list[int]:
@@ -46,16 +46,26 @@ def register(subparsers) -> None:
         "jax.jacfwd) and compare it with dim U(N) = N^2; explain any deficit from the null "
         "space. 'rnnlab capacity fit' instead fits Haar-random targets and reports the residual.",
     )
-    p.add_argument("action", nargs="?", choices=["rank", "fit"], default="rank",
-                   help="rank (default): Jacobian rank; fit: fit a Haar-random target unitary")
+    p.add_argument("action", nargs="?", choices=["rank", "fit", "atlas"], default="rank",
+                   help="rank (default): Jacobian rank; fit: fit a Haar-random target unitary; atlas: every "
+                   "family over --n (default 2:32) with rank laws and certificates, table + figure in --out")
     p.add_argument("--n", default="8", help="size(s): N, A:B (inclusive), A:B:STEP or a comma list (default 8)")
     p.add_argument("--param", action="append", metavar="NAME",
-                   help="parameterization (repeatable; default: all registered)")
+                   help="parameterization (repeatable; default: all registered), or a map of your own as "
+                   "package.module:function, where function(n) returns (matrix, sample): matrix(theta) -> W "
+                   "(n, n) unitary or real orthogonal, sample(key) -> theta (P,)")
     p.add_argument("--layers", type=int, help="layers for restricted-stack/givens/householder "
                    "(default: 2 / max(N, 2) / N)")
     p.add_argument("--seeds", type=int, default=3, help="random points per size (rank) or the target seed count (fit) (default 3)")
     p.add_argument("--exact", action="store_true",
-                   help="also compute the exact rank at a rational point with sympy (small N: minutes beyond N=6)")
+                   help="also certify the rank: an exact rank at a rational point (a proven lower bound) against "
+                   "P minus the known redundancies (an upper bound)")
+    p.add_argument("--exact-method", choices=["modular", "sympy", "both"], default="modular",
+                   help="modular (default): rank over F_p with python-flint, fast to N = 64 and beyond; sympy: over "
+                   "Q(zeta_M), minutes beyond N = 6; both: the two, as a cross-check")
+    p.add_argument("--out", type=Path, default=Path("atlas"), help="atlas: output folder (default ./atlas)")
+    p.add_argument("--certify-up-to", type=int, default=16, metavar="N",
+                   help="atlas: certify exactly at N <= this (default 16)")
     p.add_argument("--starts", type=int, default=4, help="fit: random starts per target (default 4)")
     p.add_argument("--steps", type=int, default=2000, help="fit: Adam steps (default 2000)")
     p.add_argument("--json", action="store_true", help="print a JSON list of records on stdout, nothing else")
@@ -79,6 +89,8 @@ def _selected(args) -> list[str]:
 
 
 def run(args) -> int:
+    if args.action == "atlas" and args.n == "8":
+        args.n = "2:32"
     sizes = parse_sizes(args.n)
     chosen = _selected(args)
     if args.seeds < 1:
@@ -87,6 +99,9 @@ def run(args) -> int:
         raise UsageError("--starts and --steps must be >= 1")
     if args.plot is not None:
         check_figure(args.plot, "--plot")
+    if args.action == "atlas":
+        check_folder(args.out, "--out")
+        return _run_atlas(args)
     _check_memory(args, sizes, chosen)
     return _run_fit(args, sizes, chosen) if args.action == "fit" else _run_rank(args, sizes, chosen)
 
@@ -127,10 +142,13 @@ def _run_rank(args, sizes, chosen) -> int:
             bar.set_postfix_str(f"{p.name} n={p.n}")
             rec = measure(p, seeds=tuple(range(args.seeds))).as_record()
             if args.exact:
-                from rnnlab.capacity.exact import exact_rank
+                from rnnlab.capacity.certificate import certify
 
                 bar.set_postfix_str(f"{p.name} n={p.n} exact")
-                rec["exact_rank"] = exact_rank(p).rank
+                try:
+                    rec.update(certify(p, rec, method=args.exact_method))
+                except ValueError as e:
+                    raise UsageError(f"--exact: {e}") from None
             records.append(rec)
             bar.update()
     _emit(args, records, _rank_table, _plot_rank)
@@ -187,7 +205,7 @@ def _fmt_gap(g) -> str:
 
 
 def _rank_table(records) -> str:
-    head = ["parameterization", "N", "layers", "P", "rank", "N^2", "full?", "gap"]
+    head = ["parameterization", "N", "layers", "P", "rank", "dim", "full?", "gap"]
     exact = any("exact_rank" in r for r in records)
     if exact:
         head.insert(5, "exact")
@@ -210,8 +228,46 @@ def _rank_table(records) -> str:
             if r["unexplained_null_directions"]:
                 load = ", ".join(f"{k} {v:.0%}" for k, v in r["unexplained_loadings"].items())
                 out.append(f"    {r['unexplained_null_directions']:3d}  not explained by a known symmetry; weight on: {load}")
+    out += _certificate_lines(records)
     out += _restricted_note(records)
     return "\n".join(out)
+
+
+def _certificate_lines(records) -> list[str]:
+    out = []
+    for r in records:
+        if "exact_rank" not in r:
+            continue
+        head = f"{r['parameterization']} N={r['n']}:"
+        if r["certified"]:
+            out.append(f"{head} certified rank {r['exact_rank']}")
+        else:
+            out.append(f"{head} rank between {r['exact_rank']} and {r['upper_bound']} (not certified)")
+        out.append(f"    lower bound {r['exact_rank']}: {r['exact_method']}")
+        out.append(f"    upper bound {r['upper_bound']}: min(dim {r['manifold_dim']}, P {r['params']} - "
+                   f"{r['known_redundancies']} known redundancies)")
+        if "sympy_rank" in r:
+            out.append(f"    sympy cross-check over Q(zeta_M): {r['sympy_rank']}"
+                       f" ({'agrees' if r['sympy_rank'] == r['exact_rank'] else 'DISAGREES'})")
+    return ["\nExact certificates:"] + out if out else []
+
+
+def _run_atlas(args) -> int:
+    from rnnlab.capacity.atlas import markdown_table, plot_atlas, run_atlas, summary_rows
+
+    sizes = parse_sizes(args.n)
+    records = run_atlas(sizes, families=args.param, seeds=tuple(range(min(args.seeds, 2))),
+                        certify_up_to=args.certify_up_to)
+    rows = summary_rows(records)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "atlas.json").write_text(json.dumps({"command": sys.argv, "sizes": sizes, "records": records,
+                                                     "summary": rows}, indent=2))
+    table = markdown_table(rows)
+    (args.out / "atlas.md").write_text(table + "\n")
+    save_figure(plot_atlas(records), args.out / "atlas.png", data_path=args.out / "atlas.json")
+    print(table)
+    print(f"\nwrote {args.out / 'atlas.json'}, {args.out / 'atlas.md'} and {args.out / 'atlas.png'}")
+    return 0
 
 
 def _restricted_note(records) -> list[str]:

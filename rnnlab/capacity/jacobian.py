@@ -234,6 +234,9 @@ def candidate_redundancies(p: Parameterization, theta: np.ndarray) -> list[tuple
                 full = np.zeros(total)
                 full[sa.start + j], full[sb.start + j] = 1.0, -1.0
                 cands.append(("adjacent diagonals act only through their product", f"{fa.label}~{fb.label}", full))
+    from rnnlab.capacity.phase_pushing import phase_pushing_directions
+
+    cands += phase_pushing_directions(p)
     refl = [k for k, f in enumerate(p.factors) if isinstance(f, Reflection)]
     for x, i in enumerate(refl):
         for j in refl[x + 1 :]:

@@ -39,6 +39,10 @@ from rnnlab.capacity.factors import (
     Permutation,
     Reflection,
 )
+from rnnlab.capacity.eunn import eunn_fft_factors, fft_layers
+from rnnlab.capacity.kronecker import KroneckerUnitary, prime_sizes
+from rnnlab.capacity.meshes import clements_columns, mesh_factors, reck_columns
+from rnnlab.capacity.orthogonal import RealReflection, RotationLayer, SignDiagonal, SkewCayley, SkewExponential
 from rnnlab.errors import UsageError
 
 
@@ -52,6 +56,7 @@ class Parameterization:
     factors: tuple[Factor, ...]
     #: The seed of the fixed structure (Pi, W0): part of the map's identity.
     structure_seed: int = 0
+    manifold: str = "U"  # "U": U(n), dim n^2; "O": O(n) or SO(n), dim n(n-1)/2
 
     @property
     def num_params(self) -> int:
@@ -59,8 +64,8 @@ class Parameterization:
 
     @property
     def manifold_dim(self) -> int:
-        """Real dimension of U(n)."""
-        return self.n * self.n
+        """Real dimension of the manifold the map lands on: n^2 for U(n), n(n-1)/2 for O(n)."""
+        return self.n * (self.n - 1) // 2 if self.manifold == "O" else self.n * self.n
 
     def slices(self) -> list[slice]:
         out, start = [], 0
@@ -96,6 +101,7 @@ class Entry:
     description: str
     build: Callable[[int, int | None, np.random.Generator], list[Factor]]
     default_layers: Callable[[int], int] | None = None  # None: the map takes no `layers`
+    manifold: str = "U"
 
     def __call__(self, n: int, layers: int | None = None, structure_seed: int = 0) -> Parameterization:
         if not isinstance(n, (int, np.integer)) or n < 1:
@@ -107,7 +113,8 @@ class Entry:
             if layers < 1:
                 raise UsageError(f"layers must be >= 1, got {layers}")
         rng = np.random.default_rng([structure_seed, n])
-        return Parameterization(self.name, int(n), layers, tuple(self.build(int(n), layers, rng)), int(structure_seed))
+        return Parameterization(self.name, int(n), layers, tuple(self.build(int(n), layers, rng)), int(structure_seed),
+                                self.manifold)
 
     def structure(self, n: int, layers: int | None = None) -> tuple[Factor, ...]:
         """The factors at size ``n`` with nothing of size N^2 drawn (no base point W0, an
@@ -174,6 +181,45 @@ def _cayley(n, layers, rng):
     return [CayleyMap(n, "cay(A)"), Diagonal(n, "D")]
 
 
+def _lie_algebra(n, layers, rng):
+    return [Exponential(n, "expm(A)")]
+
+
+def _kru(n, layers, rng):
+    return [KroneckerUnitary(n, "U1(x)..(x)Um", sizes=prime_sizes(n))]
+
+
+def _eunn_fft(n, layers, rng):
+    return eunn_fft_factors(n, layers)
+
+
+def _reck(n, layers, rng):
+    return mesh_factors(n, reck_columns(n))
+
+
+def _clements(n, layers, rng):
+    return mesh_factors(n, clements_columns(n))
+
+
+def _exprnn(n, layers, rng):
+    return [SkewExponential(n, "expm(S)")]
+
+
+def _scornn(n, layers, rng):
+    # scoRNN's D has rho entries -1 (a hyperparameter); here rho = n // 2 at seeded places.
+    signs = np.ones(n, int)
+    signs[rng.permutation(n)[: n // 2]] = -1
+    return [SkewCayley(n, "cay(S)"), SignDiagonal(n, "D+-", signs=tuple(int(x) for x in signs))]
+
+
+def _householder_real(n, layers, rng):
+    return [RealReflection(n, f"H{k + 1}") for k in reversed(range(layers))]
+
+
+def _givens_real(n, layers, rng):
+    return [RotationLayer(n, f"G{k + 1}", offset=k % 2) for k in reversed(range(layers))]
+
+
 REGISTRY: dict[str, Entry] = {
     e.name: e
     for e in [
@@ -183,6 +229,22 @@ REGISTRY: dict[str, Entry] = {
         Entry("givens", "L layers of 2x2 unitary rotations (EUNN) then a diagonal phase", _givens, lambda n: max(n, 2)),
         Entry("householder", "k complex Householder reflections then a diagonal phase", _householder, lambda n: n),
         Entry("cayley", "(I + A)^-1 (I - A) D, A skew-Hermitian from N^2 reals", _cayley),
+        Entry("eunn-fft", "FFT-style EUNN (Jing et al. 2017): log2 N butterfly layers of 2x2 rotations, then a "
+              "diagonal phase", _eunn_fft, fft_layers),
+        Entry("kru", "Kronecker product of small unitaries expm(A_k), one per prime factor of N (KRU, Jose et al. "
+              "2018)", _kru),
+        Entry("lie-algebra", "expm(sum_j lambda_j T_j), T_j a basis of u(N) (Hyland & Ratsch 2017)", _lie_algebra),
+        Entry("reck", "triangular mesh of N(N-1)/2 Mach-Zehnder blocks and N output phases (Reck et al. 1994)", _reck),
+        Entry("clements", "rectangular mesh of N(N-1)/2 Mach-Zehnder blocks and N output phases (Clements et al. "
+              "2016)", _clements),
+        Entry("exprnn", "expm(S), S real skew-symmetric: onto SO(N) (expRNN, Lezcano-Casado & Martinez-Rubio 2019)",
+              _exprnn, manifold="O"),
+        Entry("scornn", "(I + S)^-1 (I - S) D, S real skew, D fixed +-1 (scoRNN, Helfrich et al. 2018)", _scornn,
+              manifold="O"),
+        Entry("householder-real", "k real Householder reflections (oRNN, Mhammedi et al. 2017); default k = N",
+              _householder_real, lambda n: n, manifold="O"),
+        Entry("givens-real", "L brick layers of real 2x2 rotations (Givens product); default L = N", _givens_real,
+              lambda n: max(n, 2), manifold="O"),
     ]
 }
 
@@ -193,6 +255,10 @@ def names() -> list[str]:
 
 def get(name: str) -> Entry:
     """The registry entry ``name``; call it as ``get(name)(n, layers=None, structure_seed=0)``."""
+    if ":" in name:  # package.module:function, a map of the user's own
+        from rnnlab.capacity.custom import load_entry
+
+        return load_entry(name)
     try:
         return REGISTRY[name]
     except KeyError:

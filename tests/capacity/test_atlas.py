@@ -1,0 +1,35 @@
+"""The atlas: records first, then a table whose columns follow from them, and a figure."""
+
+import json
+
+from rnnlab.capacity.atlas import markdown_table, summary_rows
+from rnnlab.cli import main
+
+
+def _rec(name, n, rank, dim, law, params, certified=False):
+    return {"parameterization": name, "n": n, "rank": rank, "manifold_dim": dim, "law": law, "params": params,
+            "full_capacity": rank == dim, "redundant_directions": [], "unexplained_null_directions": params - rank
+            if rank < min(params, dim) else 0, "certified": certified}
+
+
+def test_summary_reports_where_the_law_fails_and_capacity_is_lost():
+    recs = [_rec("restricted", 5, 25, 25, 25, 35, True), _rec("restricted", 6, 35, 36, 35, 42, True),
+            _rec("restricted", 7, 41, 49, 42, 49)]
+    (row,) = summary_rows(recs)
+    assert row["law_confirmed_at"] is None and row["law_fails_at"] == [7]
+    assert row["first_n_short"] == 6 and row["certified_n"] == [5, 6]
+    assert "fails at 7" in markdown_table([row]) and "| 5-6 |" in markdown_table([row])
+
+
+def test_cli_atlas_writes_data_table_and_figure(tmp_path, capsys):
+    out = tmp_path / "atlas"
+    argv = ["capacity", "atlas", "--param", "restricted", "--n", "5:6", "--seeds", "1", "--certify-up-to", "6",
+            "--out", str(out)]
+    assert main(argv) == 0
+    data = json.loads((out / "atlas.json").read_text())
+    assert [r["rank"] for r in data["records"]] == [25, 35]
+    assert all(r["certified"] for r in data["records"])
+    (row,) = data["summary"]
+    assert row["law_confirmed_at"] == "5..6" and row["first_n_short"] == 6
+    assert (out / "atlas.png").stat().st_size > 0
+    assert "| `restricted` |" in capsys.readouterr().out

@@ -1,0 +1,66 @@
+"""The F_p rank: exact modular products, agreement with sympy and the float64 rank, certificates."""
+
+import numpy as np
+import pytest
+
+from rnnlab.analysis import numerical_rank
+from rnnlab.capacity import get
+from rnnlab.capacity.atlas import FAMILIES
+from rnnlab.capacity.certificate import certify
+from rnnlab.capacity.exact import exact_rank
+from rnnlab.capacity.jacobian import jacobian, measure
+from rnnlab.capacity.modular import choose_prime, matmul_mod, modular_rank
+
+
+def test_matmul_mod_is_exact():
+    p, _ = choose_prime(64)
+    rng = np.random.default_rng(0)
+    a, b = rng.integers(0, p, (7, 300)), rng.integers(0, p, (300, 5))
+    want = [[sum(int(x) * int(y) for x, y in zip(a[i], b[:, j])) % p for j in range(5)] for i in range(7)]
+    assert matmul_mod(a, b, p).tolist() == want
+
+
+@pytest.mark.parametrize("order", [4, 12, 64, 100])
+def test_choose_prime_gives_a_root_of_exact_order(order):
+    p, w = choose_prime(order)
+    assert p % order == 1 and p < 2**26
+    assert pow(w, order, p) == 1
+    assert all(pow(w, k, p) != 1 for k in range(1, order))
+
+
+@pytest.mark.parametrize("name,n", [("restricted", 3), ("restricted", 4), ("givens", 3), ("cayley", 3),
+                                    ("householder", 3), ("clements", 4), ("scornn", 4), ("kru", 4)])
+def test_modular_rank_equals_sympy_and_float_rank_at_the_same_point(name, n):
+    p = get(name)(n)
+    m = modular_rank(p)
+    assert m.rank == exact_rank(p).rank
+    point = exact_rank(p).numeric_point(p)
+    assert m.rank == numerical_rank(jacobian(p, point)).rank
+
+
+# givens draws its rational angles from a range holding 0 and +-pi/2, where the rank drops; its law
+# is checked numerically by the atlas instead.
+@pytest.mark.parametrize("fam", [f for f in FAMILIES if f.law is not None and f.name != "givens"],
+                         ids=lambda f: f.name)
+def test_rank_law_is_reached_exactly_at_small_n(fam):
+    # The F_p rank is a lower bound; the law is the generic rank, so the best of a few points must equal it
+    # (a rational point can be special: the existing givens map may draw a zero angle).
+    for n in (3, 4, 6):
+        p = get(fam.name)(n)
+        assert max(modular_rank(p, seed=s).rank for s in range(3)) == fam.law(n), (fam.name, n)
+
+
+def test_restricted_is_certified_at_7_with_rank_7n_minus_7():
+    p = get("restricted")(7)
+    rec = measure(p, seeds=(0,)).as_record()
+    cert = certify(p, rec)
+    assert cert["exact_rank"] == cert["upper_bound"] == 7 * 7 - 7
+    assert cert["certified"] and cert["known_redundancies"] == 7
+
+
+@pytest.mark.parametrize("name,n,wasted", [("givens", 4, 3), ("givens", 5, 4), ("eunn-fft", 4, 3)])
+def test_rotation_products_lost_directions_are_all_named(name, n, wasted):
+    r = measure(get(name)(n), seeds=(0,))
+    assert r.params - r.rank == wasted and r.unexplained == 0
+    (red,) = r.redundancies
+    assert red.reason == "a phase pushed through the later rotations into the diagonal" and red.count == wasted
