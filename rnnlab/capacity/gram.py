@@ -23,6 +23,7 @@ two thresholds; ``RankResult.gap`` reports the measured gap so a reader can chec
 from __future__ import annotations
 
 import functools
+from concurrent.futures import ThreadPoolExecutor
 
 import jax
 import jax.numpy as jnp
@@ -30,7 +31,7 @@ import numpy as np
 import scipy.linalg
 
 from rnnlab.analysis import RankResult
-from rnnlab.analysis.rank import default_tolerance
+from rnnlab.analysis.rank import _cores, default_tolerance
 from rnnlab.capacity.parameterizations import Parameterization
 
 #: Bytes of tangents (complex128) per row block: large enough for an efficient ``dsyrk``,
@@ -44,11 +45,12 @@ def block_columns(n: int, num_params: int) -> int:
 
 
 def gram_bytes_for(n: int, num_params: int) -> int:
-    """Estimated peak memory of the Gram path: ``G``, its eigendecomposition, one block of
-    tangents with its intermediate copies (the factor-by-factor pushes keep about four)."""
+    """Estimated peak memory of the Gram path: ``G`` and its eigendecomposition, and per
+    worker thread its own partial ``G`` and one block of tangents with its intermediate
+    copies (the factor-by-factor pushes keep about four)."""
     c = block_columns(n, num_params)
     block = 16 * num_params * n * c
-    return 6 * 8 * num_params * num_params + 6 * block + (256 << 20)
+    return 6 * 8 * num_params * num_params + _cores() * (8 * num_params * num_params + 6 * block) + (256 << 20)
 
 
 def _column_tangents(p: Parameterization):
@@ -87,32 +89,41 @@ def _compiled(p: Parameterization):
     return jax.jit(_column_tangents(p))
 
 
-def gram(p: Parameterization, theta) -> np.ndarray:
+def gram(p: Parameterization, theta, workers: int | None = None) -> np.ndarray:
     """``J^T J`` (``(P, P)`` float64, only its lower triangle is meaningful) at ``theta``.
 
     ``J = d[Re W, Im W] / d theta`` as in :func:`rnnlab.capacity.jacobian.jacobian`, up to
-    the order of its rows (which ``J^T J`` does not see).
+    the order of its rows (which ``J^T J`` does not see). The row blocks are shared out
+    over ``workers`` threads (default: the usable cores), each folding its blocks into its
+    own Gram with single-threaded BLAS (the command line pins OpenBLAS to one thread);
+    the partial Grams are summed at the end.
     """
     n, params = p.n, p.num_params
     c = block_columns(n, params)
+    starts = list(range(0, n, c))
+    workers = max(1, min(workers or _cores(), len(starts)))
     f = _compiled(p)
-    g = np.zeros((params, params), order="F")
     with jax.enable_x64(True):
         theta = jnp.asarray(theta, jnp.float64)
         eye = jnp.eye(n, dtype=jnp.complex128)
-        starts = list(range(0, n, c))
-        # Dispatch the next block before folding in the current one: JAX computes it while
-        # BLAS runs the rank-k update.
-        pending = f(theta, eye[:, starts[0] : starts[0] + c])
-        for k, lo in enumerate(starts):
-            block = pending
-            if k + 1 < len(starts):
-                nxt = starts[k + 1]
-                pending = f(theta, eye[:, nxt : nxt + c])
-            rows = np.asarray(block)  # (P, 2 n c), C order: its transpose is Fortran-ordered
-            g = scipy.linalg.blas.dsyrk(1.0, rows.T, beta=1.0, c=g, trans=1, lower=1, overwrite_c=1)
-            del block, rows
-    return g
+
+        def fold(w: int) -> np.ndarray:
+            g = np.zeros((params, params), order="F")
+            with jax.enable_x64(True):  # JAX's config contexts are per thread
+                for lo in starts[w::workers]:
+                    rows = np.asarray(f(theta, eye[:, lo : lo + c]))  # (P, 2 n c), C order: its transpose is Fortran
+                    g = scipy.linalg.blas.dsyrk(1.0, rows.T, beta=1.0, c=g, trans=1, lower=1, overwrite_c=1)
+                    del rows
+            return g
+
+        if workers == 1:
+            return fold(0)
+        with ThreadPoolExecutor(workers) as pool:
+            parts = list(pool.map(fold, range(workers)))
+    total = parts[0]
+    for part in parts[1:]:
+        total += part
+    return total
 
 
 def rank_from_gram(g: np.ndarray, rows: int) -> tuple[RankResult, np.ndarray]:

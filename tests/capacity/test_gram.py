@@ -28,6 +28,9 @@ def test_gram_blocks_sum_to_jtj(name, n, monkeypatch):
     g = np.tril(gram_mod.gram(p, theta))
     want = np.tril(j.T @ j)
     assert np.abs(g - want).max() <= 2 * n * n * np.finfo(float).eps * np.abs(want).max()
+    # One thread folding every block gives the same Gram as the threads sharing them.
+    one = np.tril(gram_mod.gram(p, theta, workers=1))
+    assert np.abs(one - g).max() <= 2 * n * n * np.finfo(float).eps * np.abs(want).max()
 
 
 @pytest.mark.parametrize("name,n", [("restricted", 6), ("restricted", 8), ("restricted", 11), ("full", 4)])
