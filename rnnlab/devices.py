@@ -42,10 +42,13 @@ def xla_flags_with(count: int, flags: str = "") -> str:
 def configure_host_devices(count: int | None = None) -> int:
     """Set ``XLA_FLAGS`` so that JAX sees ``count`` CPU devices (default: :func:`requested_count`).
 
-    Returns the count. Raises :class:`RuntimeError` if JAX is already imported with another
+    With neither ``count`` nor ``RNNLAB_HOST_DEVICES`` given, nothing is changed. Returns
+    the count. Raises :class:`UsageError` if JAX is already imported with another
     count (the flag would be silently ignored).
     """
     environ = os.environ
+    if count is None and ENV not in environ:
+        return 1  # not asked for: a user's own XLA_FLAGS are left as they are
     count = requested_count(environ) if count is None else count
     if count < 1:
         raise ValueError(f"host device count must be >= 1, got {count}")
@@ -54,7 +57,7 @@ def configure_host_devices(count: int | None = None) -> int:
 
         have = len(jax.devices("cpu"))
         if have != count and count > 1:
-            raise RuntimeError(f"JAX is already running with {have} CPU device(s); "
+            raise UsageError(f"JAX is already running with {have} CPU device(s); "
                                f"{ENV}={count} must be set before it starts")
         return have
     environ["XLA_FLAGS"] = xla_flags_with(count, environ.get("XLA_FLAGS", ""))

@@ -67,3 +67,16 @@ def test_host_device_setting():
             requested_count({"RNNLAB_HOST_DEVICES": bad})
     assert xla_flags_with(2, f"--a=1 {FLAG}=4") == f"--a=1 {FLAG}=2"
     assert xla_flags_with(1, f"--a=1 {FLAG}=4") == "--a=1"
+
+
+def test_sweep_workers_get_the_host_device_count(monkeypatch):
+    from rnnlab.training.sweep import _worker_env
+
+    monkeypatch.setenv("RNNLAB_HOST_DEVICES", "2")
+    monkeypatch.setenv("XLA_FLAGS", f"--keep=1 {FLAG}=3")
+    assert _worker_env()["XLA_FLAGS"] == f"--keep=1 {FLAG}=2"
+    monkeypatch.setenv("RNNLAB_HOST_DEVICES", "1")
+    assert _worker_env()["XLA_FLAGS"] == "--keep=1"
+    # Not asked for: the user's own flags pass through unchanged.
+    monkeypatch.delenv("RNNLAB_HOST_DEVICES")
+    assert _worker_env()["XLA_FLAGS"] == f"--keep=1 {FLAG}=3"
