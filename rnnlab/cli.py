@@ -23,6 +23,7 @@ import sys  # noqa: E402
 from collections.abc import Sequence  # noqa: E402
 
 from rnnlab import __version__, progress  # noqa: E402
+from rnnlab.devices import configure_host_devices  # noqa: E402
 from rnnlab.errors import UsageError  # noqa: E402
 from rnnlab.pipes import closed_pipe_safe  # noqa: E402
 
@@ -74,6 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     progress.configure(quiet=args.quiet)
     try:
+        configure_host_devices()
         return closed_pipe_safe(lambda: int(args.func(args) or 0))
     except UsageError as exc:
         print(f"rnnlab {args.command}: error: {exc}", file=sys.stderr)

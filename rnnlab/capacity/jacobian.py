@@ -20,6 +20,7 @@ import numpy as np
 
 from rnnlab.analysis import RankResult, null_space, numerical_rank
 from rnnlab.capacity.factors import Diagonal, Reflection
+from rnnlab.capacity.gram import gram, gram_bytes_for, rank_from_gram
 from rnnlab.capacity.parameterizations import Parameterization
 from rnnlab.memory import check_memory
 
@@ -27,10 +28,18 @@ from rnnlab.memory import check_memory
 # and their last concatenation (8 B), the float64 result (8 B), and the row blocks the QR
 # before the SVD copies (8 B), with some slack.
 _BYTES_PER_ENTRY = 40
+# Above this estimate the rank comes from the Gram J^T J built block by block (rnnlab.capacity.gram).
+GRAM_FROM_BYTES = 2 << 30
+
+
+def uses_gram(n: int, num_params: int) -> bool:
+    return 2 * n * n * num_params * _BYTES_PER_ENTRY > GRAM_FROM_BYTES
 
 
 def jacobian_bytes_for(n: int, num_params: int) -> int:
-    """Estimated peak memory of the Jacobian of a map with ``num_params`` parameters at size ``n``."""
+    """Estimated peak memory of the rank computation of a map with ``num_params`` parameters at size ``n``."""
+    if uses_gram(n, num_params):
+        return gram_bytes_for(n, num_params)
     return 2 * n * n * num_params * _BYTES_PER_ENTRY
 
 
@@ -98,6 +107,15 @@ def jacobian(p: Parameterization, theta) -> np.ndarray:
     np.copyto(out[:, 0], tangents.real)
     np.copyto(out[:, 1], tangents.imag)
     return out.reshape(params, -1).T
+
+
+def _jacobian_and_rank(p: Parameterization, theta) -> tuple[np.ndarray, RankResult]:
+    """``J`` (or, at large size, a ``(P, P)`` factor with ``J``'s right singular vectors) and its rank."""
+    if uses_gram(p.n, p.num_params):
+        res, root = rank_from_gram(gram(p, theta), 2 * p.n * p.n)
+        return root, res
+    jac = jacobian(p, theta)
+    return jac, numerical_rank(jac)
 
 
 @dataclass
@@ -296,8 +314,7 @@ def measure(p: Parameterization, seeds=(0, 1, 2), explain: bool = True) -> Capac
     for seed in seeds:
         with jax.enable_x64(True):
             theta = np.asarray(p.init(jax.random.key(seed), jnp.float64))
-        jac = jacobian(p, theta)
-        res = numerical_rank(jac)
+        jac, res = _jacobian_and_rank(p, theta)
         ranks.append(res.rank)
         gaps.append(res.gap)
         tols.append(res.tol)
@@ -326,6 +343,5 @@ def null_directions(p: Parameterization, seed: int = 0) -> tuple[np.ndarray, Ran
     """An orthonormal basis ``(P, P - rank)`` of the Jacobian's null space at one point."""
     with jax.enable_x64(True):
         theta = np.asarray(p.init(jax.random.key(seed), jnp.float64))
-    jac = jacobian(p, theta)
-    res = numerical_rank(jac)
+    jac, res = _jacobian_and_rank(p, theta)
     return null_space(jac, res.rank), res

@@ -43,7 +43,7 @@ import optax
 
 from rnnlab.analysis.unitary import polar_project, unitarity_error
 from rnnlab.errors import UsageError
-from rnnlab.training import cells, config as config_mod, curves, optim, run_folder, tasks
+from rnnlab.training import cells, config as config_mod, curves, optim, run_folder, sharding, tasks
 from rnnlab.training.config import TrainConfig
 from rnnlab.training.lock import FolderLock
 from rnnlab.training.run_folder import CHECKPOINT, CONFIG, CURVES, METRICS, SUMMARY
@@ -137,14 +137,17 @@ def make_train_step(cell: cells.Cell, task: tasks.Task, tx: optax.GradientTransf
 
 
 def make_train_chunk(cell: cells.Cell, task: tasks.Task, tx: optax.GradientTransformation,
-                     labels: dict[str, str], batch: int, length: int):
+                     labels: dict[str, str], batch: int, length: int, split_batch: bool = False):
     """``(state, data_key) -> (state, metrics)``: ``length`` steps in one ``lax.scan``, not jitted
-    (jit it, or vmap it over seeds first). ``metrics`` leaves have a leading ``(length,)`` axis."""
+    (jit it, or vmap it over seeds first). ``metrics`` leaves have a leading ``(length,)`` axis.
+    ``split_batch``: split each batch over the host devices (:mod:`sharding`)."""
     step = _step_fn(cell, task, tx, labels)
 
     def chunk(state: TrainState, data_key: jax.Array):
         def body(s, _):
             x, y = task.sample_step(data_key, s.step, batch)
+            if split_batch:
+                x = sharding.split_batch(x, axis=1)
             return step(s, x, y)
 
         return jax.lax.scan(body, state, None, length=length)
@@ -302,6 +305,8 @@ def _run_locked(cfg: TrainConfig, exp: Experiment, out: Path, signals: _Signals,
         state = fresh
         run_folder.atomic_write(metrics_path, b"")
         run_folder.save_checkpoint(ckpt_path, state, 0, 0.0, data_keys)
+    if k > 1:
+        state = sharding.place_seeds(state)
     if lr_scale != 1.0:
         exp = dataclasses.replace(exp, tx=make_optimiser(cfg, exp.labels, lr_scale))
 
@@ -314,7 +319,8 @@ def _run_locked(cfg: TrainConfig, exp: Experiment, out: Path, signals: _Signals,
 
     def chunk_fn(length):
         if length not in chunks:
-            fn = make_train_chunk(exp.cell, exp.task, exp.tx, exp.labels, cfg.batch, length)
+            # One seed: split its batch over the host devices; several: split the seeds.
+            fn = make_train_chunk(exp.cell, exp.task, exp.tx, exp.labels, cfg.batch, length, split_batch=k == 1)
             chunks[length] = jax.jit(_over_seeds(fn, k), donate_argnums=0)
         return chunks[length]
 

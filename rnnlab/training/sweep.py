@@ -53,6 +53,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rnnlab.devices import ENV, requested_count, xla_flags_with
 from rnnlab.errors import UsageError
 from rnnlab.training import config as config_mod
 
@@ -200,8 +201,12 @@ class Outcome:
 
 
 def _worker_env() -> dict[str, str]:
-    """The environment of every ``rnnlab train`` process a sweep starts."""
-    return os.environ.copy()
+    """The environment of every ``rnnlab train`` process a sweep starts (host devices set up
+    as the command line does it: ``RNNLAB_HOST_DEVICES``)."""
+    env = os.environ.copy()
+    if ENV in env:
+        env["XLA_FLAGS"] = xla_flags_with(requested_count(env), env.get("XLA_FLAGS", ""))
+    return env
 
 
 _children: set[subprocess.Popen] = set()

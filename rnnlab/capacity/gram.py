@@ -1,0 +1,146 @@
+"""Jacobian rank at large N from the Gram matrix ``J^T J``, without ever storing ``J``.
+
+The dense path (:func:`rnnlab.capacity.jacobian.jacobian`) holds the whole ``2N^2 x P``
+Jacobian: for ``restricted`` at N = 512 that is 524288 x 3584 float64, 15 GB before any
+workspace. Here the rows of ``J`` are produced a block at a time (the tangents of a few
+columns of ``W``: ``W e_cols`` is the same product of factors applied to a few columns of
+the identity) and each block is folded into the ``P x P`` Gram ``G = J^T J`` by a symmetric
+rank-k update (BLAS ``dsyrk``), then thrown away. Peak memory is ``G`` plus one block.
+
+Accuracy. The eigenvalues of ``G`` are the squared singular values of ``J``, but ``G`` is
+formed and diagonalised in floating point with an absolute error of order
+``eps * ||J||^2``: a direction of the null space shows up as an eigenvalue of rounding size
+(about ``eps * lambda_max``, either sign), that is a "singular value" near
+``sqrt(eps) * sigma_max`` instead of ``eps * sigma_max``. The Gram squares the condition
+number, so it resolves only half the digits. The rank tolerance is therefore put on the
+eigenvalues with the same rule the dense path puts on singular values,
+``lambda > lambda_max * max(m, P) * eps``, which in singular-value terms keeps
+``sigma > sigma_max * sqrt(max(m, P) * eps)`` (about ``1e-5 sigma_max`` at N = 512 instead
+of ``1e-10``). The two paths agree whenever no singular value of ``J`` lies between those
+two thresholds; ``RankResult.gap`` reports the measured gap so a reader can check it.
+"""
+
+from __future__ import annotations
+
+import functools
+from concurrent.futures import ThreadPoolExecutor
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import scipy.linalg
+
+from rnnlab.analysis import RankResult
+from rnnlab.analysis.rank import _cores, default_tolerance
+from rnnlab.capacity.parameterizations import Parameterization
+
+#: Bytes of tangents (complex128) per row block: large enough for an efficient ``dsyrk``,
+#: small enough that a block and its copies stay well below the Gram's own size at large N.
+BLOCK_BYTES = 64 << 20
+
+
+def block_columns(n: int, num_params: int) -> int:
+    """Columns of ``W`` per block: each block is ``2 n c`` rows of ``J``."""
+    return int(max(1, min(n, BLOCK_BYTES // (16 * n * num_params))))
+
+
+def gram_bytes_for(n: int, num_params: int) -> int:
+    """Estimated peak memory of the Gram path: ``G`` and its eigendecomposition, and per
+    worker thread its own partial ``G`` and one block of tangents with its intermediate
+    copies (the factor-by-factor pushes keep about four)."""
+    c = block_columns(n, num_params)
+    block = 16 * num_params * n * c
+    return 6 * 8 * num_params * num_params + _cores() * (8 * num_params * num_params + 6 * block) + (256 << 20)
+
+
+def _column_tangents(p: Parameterization):
+    """``(theta, x) -> (P, n, c)`` complex: ``d(W x)/d theta_i`` for the ``(n, c)`` columns ``x``.
+
+    The factor-by-factor pushes of :func:`rnnlab.capacity.jacobian._tangents`, started from
+    ``x`` instead of the identity; every factor acts on the columns of its argument, so this
+    is exactly a row block of the Jacobian.
+    """
+    factors, slices = p.factors, p.slices()
+
+    def tangents(theta, x):
+        inputs = [None] * len(factors)
+        for i in reversed(range(len(factors))):
+            inputs[i] = x
+            x = factors[i].apply(theta[slices[i]], x)
+        acc = None
+        for i in reversed(range(len(factors))):
+            f, th, xi = factors[i], theta[slices[i]], inputs[i]
+            if acc is not None:
+                acc = jax.vmap(lambda y, f=f, th=th: f.apply(th, y))(acc)
+            if f.size:
+                own = jax.vmap(lambda v, f=f, th=th, xi=xi: jax.jvp(lambda u: f.apply(u, xi), (th,), (v,))[1])(
+                    jnp.eye(f.size, dtype=theta.dtype)
+                )
+                acc = own if acc is None else jnp.concatenate([own, acc], axis=0)
+        # (P, 2 n c) real rows, [Re | Im] per parameter: one row of J^T each.
+        flat = acc.reshape(acc.shape[0], -1)
+        return jnp.concatenate([flat.real, flat.imag], axis=1)
+
+    return tangents
+
+
+@functools.lru_cache(maxsize=16)
+def _compiled(p: Parameterization):
+    return jax.jit(_column_tangents(p))
+
+
+def gram(p: Parameterization, theta, workers: int | None = None) -> np.ndarray:
+    """``J^T J`` (``(P, P)`` float64, only its lower triangle is meaningful) at ``theta``.
+
+    ``J = d[Re W, Im W] / d theta`` as in :func:`rnnlab.capacity.jacobian.jacobian`, up to
+    the order of its rows (which ``J^T J`` does not see). The row blocks are shared out
+    over ``workers`` threads (default: the usable cores), each folding its blocks into its
+    own Gram with single-threaded BLAS (the command line pins OpenBLAS to one thread);
+    the partial Grams are summed at the end.
+    """
+    n, params = p.n, p.num_params
+    c = block_columns(n, params)
+    starts = list(range(0, n, c))
+    workers = max(1, min(workers or _cores(), len(starts)))
+    f = _compiled(p)
+    with jax.enable_x64(True):
+        theta = jnp.asarray(theta, jnp.float64)
+        eye = jnp.eye(n, dtype=jnp.complex128)
+
+        def fold(w: int) -> np.ndarray:
+            g = np.zeros((params, params), order="F")
+            with jax.enable_x64(True):  # JAX's config contexts are per thread
+                for lo in starts[w::workers]:
+                    rows = np.asarray(f(theta, eye[:, lo : lo + c]))  # (P, 2 n c), C order: its transpose is Fortran
+                    g = scipy.linalg.blas.dsyrk(1.0, rows.T, beta=1.0, c=g, trans=1, lower=1, overwrite_c=1)
+                    del rows
+            return g
+
+        if workers == 1:
+            return fold(0)
+        with ThreadPoolExecutor(workers) as pool:
+            parts = list(pool.map(fold, range(workers)))
+    total = parts[0]
+    for part in parts[1:]:
+        total += part
+    return total
+
+
+def rank_from_gram(g: np.ndarray, rows: int) -> tuple[RankResult, np.ndarray]:
+    """Numerical rank of the ``(rows, P)`` matrix ``J`` whose Gram is ``g`` (lower triangle used).
+
+    Returns the :class:`RankResult` in singular-value terms (``sqrt|lambda|``, descending;
+    ``tol`` is the square root of the eigenvalue tolerance) and a ``(P, P)`` square-root
+    factor ``B = diag(sqrt|lambda|) V^T`` with the same right singular vectors as ``J``, so
+    anything that needs only ``J``'s singular values and right singular vectors (its null
+    space) can take ``B`` in place of ``J``.
+    """
+    params = g.shape[0]
+    lam, vec = scipy.linalg.eigh(g, lower=True, check_finite=False, overwrite_a=True, driver="evr")
+    order = np.argsort(-np.abs(lam), kind="stable")
+    lam, vec = lam[order], vec[:, order]
+    lam_tol = default_tolerance(max(float(lam[0]), 0.0) if params else 0.0, (rows, params), np.float64)
+    rank = int(np.sum(lam > lam_tol))
+    s = np.sqrt(np.abs(lam))
+    res = RankResult(rank=rank, singular_values=s, tol=float(np.sqrt(lam_tol)), shape=(rows, params))
+    return res, s[:, None] * vec.T

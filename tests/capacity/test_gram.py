@@ -1,0 +1,81 @@
+"""The Gram path (J^T J built block by block) against the dense Jacobian path."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from rnnlab.analysis import numerical_rank
+import rnnlab.capacity.gram as gram_mod
+from rnnlab.capacity import get
+import rnnlab.capacity.jacobian as jac_mod
+from rnnlab.capacity.jacobian import jacobian, measure
+
+
+def _point(p, seed=0):
+    with jax.enable_x64(True):
+        return np.asarray(p.init(jax.random.key(seed), jnp.float64))
+
+
+@pytest.mark.parametrize("name,n", [("restricted", 9), ("full", 5)])
+def test_gram_blocks_sum_to_jtj(name, n, monkeypatch):
+    # Blocks of 2 columns of W (the last one short at odd n) exercise the accumulation.
+    monkeypatch.setattr(gram_mod, "BLOCK_BYTES", 16 * n * get(name)(n).num_params * 2)
+    p = get(name)(n)
+    assert gram_mod.block_columns(n, p.num_params) == 2
+    theta = _point(p)
+    j = jacobian(p, theta)
+    g = np.tril(gram_mod.gram(p, theta))
+    want = np.tril(j.T @ j)
+    assert np.abs(g - want).max() <= 2 * n * n * np.finfo(float).eps * np.abs(want).max()
+    # One thread folding every block gives the same Gram as the threads sharing them.
+    one = np.tril(gram_mod.gram(p, theta, workers=1))
+    assert np.abs(one - g).max() <= 2 * n * n * np.finfo(float).eps * np.abs(want).max()
+
+
+@pytest.mark.parametrize("name,n", [("restricted", 6), ("restricted", 8), ("restricted", 11), ("full", 4)])
+def test_gram_rank_and_null_space_match_the_dense_path(name, n):
+    p = get(name)(n)
+    theta = _point(p, seed=n)
+    j = jacobian(p, theta)
+    dense = numerical_rank(j)
+    res, root = gram_mod.rank_from_gram(gram_mod.gram(p, theta), j.shape[0])
+    assert res.rank == dense.rank
+    assert res.shape == dense.shape
+    kept = res.rank
+    # The kept singular values agree to the Gram's accuracy (relative sqrt(eps) at worst
+    # for the smallest; here they are O(1e-2) of the largest, so far better).
+    s0 = dense.singular_values[0]
+    assert np.allclose(res.singular_values[:kept], dense.singular_values[:kept], rtol=0, atol=1e-7 * s0)
+    # Dropped "singular values" are rounding: below the tolerance, which is far below the kept ones.
+    if kept < p.num_params:
+        assert res.singular_values[kept] <= res.tol < 1e-3 * res.singular_values[kept - 1]
+        # The square-root factor carries J's null space: J times it is rounding.
+        from rnnlab.analysis import null_space
+
+        null = null_space(root, kept)
+        assert null.shape == (p.num_params, p.num_params - kept)
+        assert np.linalg.norm(j @ null, 2) <= 1e-6 * s0
+
+
+def test_measure_through_the_gram_gives_the_dense_report(monkeypatch):
+    p = get("restricted")(7)
+    dense = measure(p, seeds=(0, 1))
+    monkeypatch.setattr(jac_mod, "GRAM_FROM_BYTES", 0)
+    assert jac_mod.uses_gram(7, p.num_params)
+    via_gram = measure(p, seeds=(0, 1))
+    a, b = dense.as_record(), via_gram.as_record()
+    for key in ("rank", "ranks_per_seed", "redundant_directions", "unexplained_null_directions", "full_capacity"):
+        assert a[key] == b[key], key
+    assert dense.unexplained == 0 and dense.rank < p.num_params
+
+
+def test_paper_size_is_estimated_by_the_gram_path():
+    n, params = 512, get("restricted")(512).num_params
+    assert jac_mod.uses_gram(n, params)
+    dense = 2 * n * n * params * jac_mod._BYTES_PER_ENTRY
+    est = jac_mod.jacobian_bytes_for(n, params)
+    assert est == gram_mod.gram_bytes_for(n, params)
+    # The Gram and its eigendecomposition (6 P^2 float64) dominate; J itself would be 2 n^2 P.
+    assert 6 * 8 * params**2 < est < dense / 10
+    assert not jac_mod.uses_gram(32, get("restricted")(32).num_params)
