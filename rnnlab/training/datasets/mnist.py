@@ -24,7 +24,7 @@ from either source. ``val_size`` changes the cut.
 
 Sequences
 ---------
-The training task (:class:`rnnlab.training.tasks.PixelMNIST`) reads :func:`pooled_splits`:
+The training task (:class:`rnnlab.training.tasks.mnist.PixelMNIST`) reads :func:`pooled_splits`:
 ``uint8`` images of ``T`` pixels (784, or block-averaged to 196, 49, ... for quick runs) and
 feeds them one pixel per step in row-major (scan-line) order as ``byte / 255``. Permuted
 MNIST applies one fixed permutation of the ``T`` steps, :func:`permutation` ``(seed, T)``,
