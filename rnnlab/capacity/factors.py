@@ -24,9 +24,7 @@ import jax.numpy as jnp
 import jax.scipy.linalg
 import numpy as np
 
-
-def _cplx(dtype):
-    return jnp.complex128 if dtype == jnp.float64 else jnp.complex64
+from rnnlab.analysis.unitary import complex_dtype
 
 
 @dataclass(frozen=True)
@@ -306,7 +304,7 @@ def skew_hermitian(theta: jax.Array, n: int) -> jax.Array:
     iu = jnp.triu_indices(n, 1)
     m = len(iu[0])
     diag, re, im = theta[:n], theta[n : n + m], theta[n + m :]
-    cdt = _cplx(theta.dtype)
+    cdt = complex_dtype(theta.dtype)
     upper = jnp.zeros((n, n), cdt).at[iu].set((re + 1j * im).astype(cdt))
     return upper - upper.conj().T + jnp.diag(1j * diag.astype(cdt))
 

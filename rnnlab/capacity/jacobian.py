@@ -18,7 +18,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from rnnlab.analysis import RankResult, null_space, numerical_rank
+from rnnlab.analysis import RankResult, complex_dtype, null_space, numerical_rank
 from rnnlab.capacity.factors import Diagonal, Reflection
 from rnnlab.capacity.parameterizations import Parameterization
 from rnnlab.memory import check_memory
@@ -57,7 +57,7 @@ def _tangents(p: Parameterization):
     factors, slices = p.factors, p.slices()
 
     def tangents(theta):
-        x = jnp.eye(p.n, dtype=jnp.complex128 if theta.dtype == jnp.float64 else jnp.complex64)
+        x = jnp.eye(p.n, dtype=complex_dtype(theta.dtype))
         inputs = [None] * len(factors)  # inputs[i] = A_{i+1} ... A_k
         for i in reversed(range(len(factors))):
             inputs[i] = x

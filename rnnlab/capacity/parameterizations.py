@@ -28,6 +28,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from rnnlab.analysis.unitary import complex_dtype
 from rnnlab.capacity.factors import (
     DFT,
     CayleyMap,
@@ -77,8 +78,7 @@ class Parameterization:
 
     def matrix(self, theta: jax.Array) -> jax.Array:
         """The unitary ``(n, n)`` matrix; complex128 for float64 ``theta``, else complex64."""
-        dtype = jnp.complex128 if theta.dtype == jnp.float64 else jnp.complex64
-        return self.apply(theta, jnp.eye(self.n, dtype=dtype))
+        return self.apply(theta, jnp.eye(self.n, dtype=complex_dtype(theta.dtype)))
 
     def init(self, key: jax.Array, dtype=jnp.float32) -> jax.Array:
         """A random point: the paper's initialisation where it has one. Shape ``(P,)``."""
