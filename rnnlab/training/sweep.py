@@ -54,6 +54,7 @@ from pathlib import Path
 from typing import Any
 
 from rnnlab.errors import UsageError
+from rnnlab.files import write_csv
 from rnnlab.training import config as config_mod
 
 RESULTS = "results.csv"
@@ -363,19 +364,6 @@ def _grid_columns(point: Point) -> dict[str, Any]:
     return {k: (_slug(v) if isinstance(v, dict) else v) for k, v in point.values.items()}
 
 
-def _write_csv(path: Path, rows: list[dict[str, Any]]) -> Path:
-    keys: list[str] = []
-    for row in rows:
-        keys += [k for k in row if k not in keys]
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=keys)
-        writer.writeheader()
-        writer.writerows(rows)
-    os.replace(tmp, path)
-    return path
-
-
 def gather(out: Path, pts: list[Point]) -> Path:
     """``out/results.csv``: one row per point and seed (grid values, ``status`` and ``detail``,
     config, final metrics). ``status`` is complete, diverged, failed (after a retry), or
@@ -401,7 +389,7 @@ def gather(out: Path, pts: list[Point]) -> Path:
             row.update({k: summary.get(k) for k in ("num_params", "baseline", "wall_time") if k in summary})
             row.update({f"final_{k}": v for k, v in line.items() if k != "wall_time"})
             rows.append(row)
-    return _write_csv(out / RESULTS, rows)
+    return write_csv(out / RESULTS, rows)
 
 
 def summarize(out: Path, pts: list[Point]) -> list[dict[str, Any]]:
@@ -423,7 +411,7 @@ def summarize(out: Path, pts: list[Point]) -> list[dict[str, Any]]:
             row.update({f"{name}_median": statistics.median(values) if values else None,
                         f"{name}_min": min(values, default=None), f"{name}_max": max(values, default=None)})
         rows.append(row)
-    _write_csv(out / SUMMARY, rows)
+    write_csv(out / SUMMARY, rows)
     return rows
 
 
