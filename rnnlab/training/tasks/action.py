@@ -32,6 +32,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from rnnlab.errors import UsageError, check_int
+from rnnlab.training.seeds import over_seeds
 from rnnlab.training.tasks.base import Task
 from rnnlab.training.datasets.actions import GENERATED_RECORD, ActionData, GeneratedSpec, load_actions, write_generated
 
@@ -162,8 +163,7 @@ class ActionRecognition(Task):
             correct = jnp.argmax(logits, -1) == labels
             return jnp.sum(jnp.where(mask, nll, 0.0)), jnp.sum(jnp.where(mask, correct, 0))
 
-        mapped = jax.jit(jax.vmap(sums, in_axes=(0, None, None, None, None)) if k > 1 else
-                         lambda p, *a: jax.tree.map(lambda v: v[None], sums(jax.tree.map(lambda v: v[0], p), *a)))
+        mapped = jax.jit(over_seeds(sums, k, in_axes=(0, None, None, None, None)))
 
         def evaluate(params, split):
             s = self.dataset().splits[split]

@@ -69,5 +69,5 @@ class Task:
     def split_eval(self, cell: cells_mod.Cell, chunk: int, k: int):
         """A task's own ``(params, split) -> {metric: (k,) array}`` for its ``eval_splits``
         (``params`` with a leading ``(k,)`` seed axis, ``chunk`` examples at a time), or None
-        for the classification evaluation of :func:`rnnlab.training.loop.make_split_eval`."""
+        for the classification evaluation of :func:`rnnlab.training.evaluation.make_split_eval`."""
         return None

@@ -11,6 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from rnnlab.errors import UsageError
+from rnnlab.training.seeds import over_seeds
 from rnnlab.training.tasks.base import Task
 
 SPEECH_SPLITS = ("train", "val", "test")
@@ -139,8 +140,7 @@ class Speech(Task):
         def predict(params, x):
             return self.predict(cell.apply(params, x, True))
 
-        mapped = jax.jit(jax.vmap(predict, in_axes=(0, None)) if k > 1 else
-                         lambda p, x: predict(jax.tree.map(lambda a: a[0], p), x)[None])
+        mapped = jax.jit(over_seeds(predict, k, in_axes=(0, None)))
         extra = _speech_extra_metrics_available()
         noted = []
 
