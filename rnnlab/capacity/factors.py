@@ -50,9 +50,6 @@ class Factor:
         """A direction whose flow multiplies the factor by a global phase ``e^{i t}``."""
         return None
 
-    def is_diagonal(self) -> bool:
-        return False
-
     def rational_point(self, rng: np.random.Generator) -> list[Fraction]:
         """A point where the factor is exactly representable (see ``exact``)."""
         return []
@@ -87,9 +84,6 @@ class Diagonal(Factor):
 
     def phase_direction(self):
         return np.ones(self.n)
-
-    def is_diagonal(self):
-        return True
 
     def rational_point(self, rng):
         # Parameters are the half-angle tangents t_j; the float point is w_j = 2 atan(t_j).

@@ -86,9 +86,6 @@ class Parameterization:
         parts = [f.sample(k, dtype) for f, k in zip(self.factors, keys)]
         return jnp.concatenate([p.astype(dtype) for p in parts]) if parts else jnp.zeros((0,), dtype)
 
-    def describe(self) -> str:
-        return REGISTRY[self.name].description
-
 
 @dataclass(frozen=True)
 class Entry:

@@ -77,10 +77,6 @@ class Experiment:
     labels: dict[str, str]
     tx: optax.GradientTransformation
 
-    @property
-    def has_unitary_leaf(self) -> bool:
-        return cells.UNITARY in self.labels.values()
-
 
 def build(cfg: TrainConfig) -> Experiment:
     """Cell, task and optimiser of ``cfg``; raises :class:`UsageError` for bad names or pairs."""

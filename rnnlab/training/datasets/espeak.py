@@ -46,7 +46,6 @@ ESPEAK_INSTALL = (
     "install it with: apt-get install -y espeak-ng (Debian/Ubuntu; `make speech-data` does it), "
     "or train on the small generated corpus with --data synthetic"
 )
-ESPEAK_RATE = 22050
 DITHER_STD = 1e-3
 # Bump when the processing below changes, so old caches are not mistaken for new ones.
 CORPUS_FORMAT = 1
