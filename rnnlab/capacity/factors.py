@@ -10,7 +10,11 @@ A parameterization is a product ``W = F_1 F_2 ... F_k`` of factors. Each factor 
 - ``exact(field, point)``: the factor and its partial derivatives in exact arithmetic at a
   rational point (see :mod:`rnnlab.capacity.exact`);
 - ``invariance_directions(theta)`` and ``phase_direction()``: parameter directions that are known not to
-  move ``W``, used to *explain* a rank deficit (see :mod:`rnnlab.capacity.jacobian`).
+  move ``W``, used to *explain* a rank deficit (see :mod:`rnnlab.capacity.explain`).
+
+The file stays whole (a little under 400 lines) because every factor class implements the
+same five methods side by side: reading them together is how one checks that a new factor
+is complete, and each class is short.
 """
 
 from __future__ import annotations
