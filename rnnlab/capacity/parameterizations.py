@@ -40,7 +40,7 @@ from rnnlab.capacity.factors import (
     Permutation,
     Reflection,
 )
-from rnnlab.errors import UsageError
+from rnnlab.errors import UsageError, check_int
 
 
 @dataclass(frozen=True)
@@ -95,14 +95,12 @@ class Entry:
     default_layers: Callable[[int], int] | None = None  # None: the map takes no `layers`
 
     def __call__(self, n: int, layers: int | None = None, structure_seed: int = 0) -> Parameterization:
-        if not isinstance(n, (int, np.integer)) or n < 1:
-            raise UsageError(f"n must be a positive integer, got {n!r}")
+        check_int(n, "n")
         if self.default_layers is None:
             layers = None
         else:
             layers = self.default_layers(n) if layers is None else layers
-            if layers < 1:
-                raise UsageError(f"layers must be >= 1, got {layers}")
+            check_int(layers, "layers")
         rng = np.random.default_rng([structure_seed, n])
         return Parameterization(self.name, int(n), layers, tuple(self.build(int(n), layers, rng)), int(structure_seed))
 
