@@ -118,7 +118,7 @@ def test_ctrl_c_keeps_finished_points_and_a_rerun_skips_them(backend, request, t
     status = {r["point"]: r["status"] for r in _rows(out)}
     assert status["steps-5"] == "complete" and status["steps-10000000"].startswith("incomplete")
     # The long point's train process was stopped (not left running on the worker), its folder kept.
-    assert _train_processes(out / "steps-10000000") == [] and (out / "steps-10000000" / "checkpoint.pkl").exists()
+    assert _train_processes(out / "steps-10000000") == [] and (out / "steps-10000000" / "checkpoint.npz").exists()
     assert main(["sweep", str(spec), "--out", str(out), *run, "--where", "steps=5"]) == 0
     assert "steps-5: skipped (complete)" in capsys.readouterr().out
 
