@@ -15,7 +15,7 @@ from __future__ import annotations
 import jax
 
 from benchmarks import Row, block, time_stateful
-from rnnlab.training import loop
+from rnnlab.training import loop, seeds
 from rnnlab.training.config import TrainConfig
 
 K = 8
@@ -29,7 +29,7 @@ def matmul_flops(n: int, T: int, batch: int, length: int, n_in: int = 2) -> int:
 def measure(n: int, T: int, batch: int, length: int, repeats: int) -> dict:
     cfg = TrainConfig(task="addition", model="relu-rnn", n=n, T=T, batch=batch, optimiser="sgd", seeds=K)
     exp = loop.build(cfg)
-    init_keys, data_keys = loop.seed_keys(cfg)
+    init_keys, data_keys = seeds.seed_keys(cfg)
     chunk = loop.make_train_chunk(exp.cell, exp.task, exp.tx, exp.labels, batch, length)
     states = jax.jit(jax.vmap(lambda key: loop.init_state(exp, key)))(init_keys)
 

@@ -6,6 +6,11 @@ import jax
 import jax.numpy as jnp
 
 
+def complex_dtype(dtype) -> jnp.dtype:
+    """The complex dtype of a real one: complex128 for float64, complex64 for anything else."""
+    return jnp.dtype(jnp.complex128 if dtype == jnp.float64 else jnp.complex64)
+
+
 def unitarity_error(w: jax.Array) -> jax.Array:
     """``max |W^H W - I|`` for a square ``(n, n)`` matrix (batched over leading axes)."""
     w = jnp.asarray(w)

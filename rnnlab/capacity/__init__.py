@@ -2,7 +2,8 @@
 
 - :mod:`~rnnlab.capacity.parameterizations` the registry of maps ``theta -> W`` (``get``, ``names``).
 - :mod:`~rnnlab.capacity.factors` the building blocks (diagonal, reflection, DFT, rotations, ...).
-- :mod:`~rnnlab.capacity.jacobian` numerical rank over random points and the null-space explanation.
+- :mod:`~rnnlab.capacity.jacobian` numerical rank over random points (:func:`measure`).
+- :mod:`~rnnlab.capacity.explain` the null space split into known redundancies and a remainder.
 - :mod:`~rnnlab.capacity.exact` the same rank in exact arithmetic (sympy) for small N.
 - :mod:`~rnnlab.capacity.fit` fitting a Haar-random target: does the image reach it?
 

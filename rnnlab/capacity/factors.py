@@ -10,7 +10,11 @@ A parameterization is a product ``W = F_1 F_2 ... F_k`` of factors. Each factor 
 - ``exact(field, point)``: the factor and its partial derivatives in exact arithmetic at a
   rational point (see :mod:`rnnlab.capacity.exact`);
 - ``invariance_directions(theta)`` and ``phase_direction()``: parameter directions that are known not to
-  move ``W``, used to *explain* a rank deficit (see :mod:`rnnlab.capacity.jacobian`).
+  move ``W``, used to *explain* a rank deficit (see :mod:`rnnlab.capacity.explain`).
+
+The file stays whole (a little under 400 lines) because every factor class implements the
+same five methods side by side: reading them together is how one checks that a new factor
+is complete, and each class is short.
 """
 
 from __future__ import annotations
@@ -24,9 +28,7 @@ import jax.numpy as jnp
 import jax.scipy.linalg
 import numpy as np
 
-
-def _cplx(dtype):
-    return jnp.complex128 if dtype == jnp.float64 else jnp.complex64
+from rnnlab.analysis.unitary import complex_dtype
 
 
 @dataclass(frozen=True)
@@ -51,9 +53,6 @@ class Factor:
     def phase_direction(self) -> np.ndarray | None:
         """A direction whose flow multiplies the factor by a global phase ``e^{i t}``."""
         return None
-
-    def is_diagonal(self) -> bool:
-        return False
 
     def rational_point(self, rng: np.random.Generator) -> list[Fraction]:
         """A point where the factor is exactly representable (see ``exact``)."""
@@ -89,9 +88,6 @@ class Diagonal(Factor):
 
     def phase_direction(self):
         return np.ones(self.n)
-
-    def is_diagonal(self):
-        return True
 
     def rational_point(self, rng):
         # Parameters are the half-angle tangents t_j; the float point is w_j = 2 atan(t_j).
@@ -306,7 +302,7 @@ def skew_hermitian(theta: jax.Array, n: int) -> jax.Array:
     iu = jnp.triu_indices(n, 1)
     m = len(iu[0])
     diag, re, im = theta[:n], theta[n : n + m], theta[n + m :]
-    cdt = _cplx(theta.dtype)
+    cdt = complex_dtype(theta.dtype)
     upper = jnp.zeros((n, n), cdt).at[iu].set((re + 1j * im).astype(cdt))
     return upper - upper.conj().T + jnp.diag(1j * diag.astype(cdt))
 

@@ -1,4 +1,5 @@
-"""Measure the Jacobian rank of a parameterization and explain any deficit.
+"""Measure the Jacobian rank of a parameterization (the deficit is explained in
+:mod:`rnnlab.capacity.explain`; the memory check is :mod:`rnnlab.memory`).
 
 The Jacobian is that of ``theta -> [Re W, Im W]`` (a real ``2N^2 x P`` matrix), computed
 with ``jax.jacfwd`` in float64 and ranked by :func:`rnnlab.analysis.numerical_rank`.
@@ -18,8 +19,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from rnnlab.analysis import RankResult, null_space, numerical_rank
-from rnnlab.capacity.factors import Diagonal, Reflection
+from rnnlab.analysis import RankResult, complex_dtype, numerical_rank
+from rnnlab.capacity.explain import Redundancy, explain_null_space
 from rnnlab.capacity.gram import gram, gram_bytes_for, rank_from_gram
 from rnnlab.capacity.parameterizations import Parameterization
 from rnnlab.memory import check_memory
@@ -66,7 +67,7 @@ def _tangents(p: Parameterization):
     factors, slices = p.factors, p.slices()
 
     def tangents(theta):
-        x = jnp.eye(p.n, dtype=jnp.complex128 if theta.dtype == jnp.float64 else jnp.complex64)
+        x = jnp.eye(p.n, dtype=complex_dtype(theta.dtype))
         inputs = [None] * len(factors)  # inputs[i] = A_{i+1} ... A_k
         for i in reversed(range(len(factors))):
             inputs[i] = x
@@ -116,15 +117,6 @@ def _jacobian_and_rank(p: Parameterization, theta) -> tuple[np.ndarray, RankResu
         return root, res
     jac = jacobian(p, theta)
     return jac, numerical_rank(jac)
-
-
-@dataclass
-class Redundancy:
-    """A family of parameter directions known to leave W unchanged, and how many are null."""
-
-    reason: str
-    count: int
-    where: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -181,131 +173,6 @@ class CapacityReport:
         }
 
 
-def _between(p: Parameterization, theta: np.ndarray, i: int, j: int) -> np.ndarray:
-    """The product of the factors strictly between factors ``i < j``, at ``theta``."""
-    m = np.eye(p.n, dtype=complex)
-    for f, s in zip(reversed(p.factors[i + 1 : j]), reversed(p.slices()[i + 1 : j])):
-        with jax.enable_x64(True):
-            m = np.asarray(f.apply(jnp.asarray(theta[s]), jnp.asarray(m, jnp.complex128)))
-    return m
-
-
-def _reflection_pair_direction(p, theta, i, j) -> np.ndarray | None:
-    """The direction that turns both reflection vectors inside the plane they span.
-
-    ``R(a) M R(b) = M R(a') R(b)`` with ``a' = M^H a``; a product of two reflections is a
-    unitary on span{a', b} (identity elsewhere), and rotating a' and b together by any
-    generator X of that plane that commutes with the product leaves it unchanged. That is
-    one real direction that two 2N-parameter reflections waste between them.
-    """
-    si, sj = p.slices()[i], p.slices()[j]
-    n = p.n
-    a = theta[si][:n] + 1j * theta[si][n:]
-    b = theta[sj][:n] + 1j * theta[sj][n:]
-    m = _between(p, theta, i, j)
-    a1 = m.conj().T @ a
-    basis, _ = np.linalg.qr(np.column_stack([a1, b]))
-    if np.linalg.matrix_rank(np.column_stack([a1, b])) < 2:
-        return None
-
-    def refl(v):
-        return np.eye(n) - 2 * np.outer(v, v.conj()) / np.vdot(v, v).real
-
-    prod = refl(a1) @ refl(b)
-    q = basis @ basis.conj().T
-    x = q @ (prod - prod.conj().T) @ q
-    da = m @ (x @ a1)
-    db = x @ b
-    full = np.zeros(p.num_params)
-    full[si] = np.concatenate([da.real, da.imag])
-    full[sj] = np.concatenate([db.real, db.imag])
-    return full if np.linalg.norm(full) > 0 else None
-
-
-def candidate_redundancies(p: Parameterization, theta: np.ndarray) -> list[tuple[str, str, np.ndarray]]:
-    """Directions in R^P that the structure of ``p`` says cannot move W: (reason, where, vector).
-
-    - each factor's own invariances (a reflection is unchanged by v -> c v);
-    - a global phase moved from one phase-carrying factor to another (phases commute
-      with every unitary, so only their total matters);
-    - two adjacent diagonal factors, which only act through their product;
-    - two reflections, which act only through their product on the plane they span.
-    """
-    cands: list[tuple[str, str, np.ndarray]] = []
-    slices = p.slices()
-    total = p.num_params
-    for f, s in zip(p.factors, slices):
-        for reason, v in f.invariance_directions(theta[s]):
-            full = np.zeros(total)
-            full[s] = v
-            cands.append((reason, f.label, full))
-    phased = [(f, s) for f, s in zip(p.factors, slices) if f.phase_direction() is not None]
-    if len(phased) > 1:
-        for (fa, sa), (fb, sb) in zip(phased, phased[1:]):
-            full = np.zeros(total)
-            full[sa] = fa.phase_direction()
-            full[sb] = -fb.phase_direction()
-            cands.append(("one global phase shared by the phase factors", f"{fa.label}~{fb.label}", full))
-    for (fa, sa), (fb, sb) in zip(zip(p.factors, slices), zip(p.factors[1:], slices[1:])):
-        if isinstance(fa, Diagonal) and isinstance(fb, Diagonal):
-            for j in range(p.n):
-                full = np.zeros(total)
-                full[sa.start + j], full[sb.start + j] = 1.0, -1.0
-                cands.append(("adjacent diagonals act only through their product", f"{fa.label}~{fb.label}", full))
-    from rnnlab.capacity.phase_pushing import phase_pushing_directions
-
-    cands += phase_pushing_directions(p)
-    refl = [k for k, f in enumerate(p.factors) if isinstance(f, Reflection)]
-    for x, i in enumerate(refl):
-        for j in refl[x + 1 :]:
-            d = _reflection_pair_direction(p, theta, i, j)
-            if d is not None:
-                where = f"{p.factors[i].label}~{p.factors[j].label}"
-                cands.append(("two reflections act only through their product on a 2-plane", where, d))
-    return cands
-
-
-def explain_null_space(p: Parameterization, jac: np.ndarray, res: RankResult, theta: np.ndarray):
-    """Split the null space of ``jac`` into known redundancies and an unexplained remainder.
-
-    A candidate direction counts only if it lies in the measured null space (its component
-    outside it is below 1e-6 of its norm); each is projected onto the null space and counted
-    greedily by rank, so no direction is counted twice and the explained dimension never
-    exceeds the nullity. Returns ``(redundancies, unexplained, loadings)`` where
-    ``loadings`` maps each factor label to its share of the unexplained directions' weight.
-    """
-    nullity = res.nullity
-    if nullity == 0:
-        return [], 0, {}
-    basis_null = null_space(jac, res.rank)
-    out: dict[str, Redundancy] = {}
-    kept = np.zeros((p.num_params, 0))
-    for reason, where, v in candidate_redundancies(p, theta):
-        v = v / np.linalg.norm(v)
-        inside = basis_null @ (basis_null.T @ v)
-        if np.linalg.norm(v - inside) > 1e-6:
-            continue
-        trial = np.column_stack([kept, inside])
-        if np.linalg.matrix_rank(trial, tol=1e-6) > kept.shape[1]:
-            kept = trial
-            red = out.setdefault(reason, Redundancy(reason, 0))
-            red.count += 1
-            if where not in red.where:
-                red.where.append(where)
-    unexplained = nullity - kept.shape[1]
-    loadings: dict[str, float] = {}
-    if unexplained:
-        q, _ = np.linalg.qr(kept) if kept.shape[1] else (np.zeros((p.num_params, 0)), None)
-        rest = basis_null - q @ (q.T @ basis_null)
-        u, _, _ = np.linalg.svd(rest, full_matrices=False)
-        weight = np.sum(u[:, :unexplained] ** 2, axis=1)
-        for f, s in zip(p.factors, p.slices()):
-            share = float(weight[s].sum() / unexplained)
-            if share > 0.01:
-                loadings[f.label] = round(share, 3)
-    return list(out.values()), unexplained, loadings
-
-
 def measure(p: Parameterization, seeds=(0, 1, 2), explain: bool = True) -> CapacityReport:
     """Rank of the Jacobian of ``p`` at one random point per seed, with the null space explained."""
     check_fits(p)
@@ -337,11 +204,3 @@ def measure(p: Parameterization, seeds=(0, 1, 2), explain: bool = True) -> Capac
         jac, res, theta = report_null
         report.redundancies, report.unexplained, report.unexplained_loadings = explain_null_space(p, jac, res, theta)
     return report
-
-
-def null_directions(p: Parameterization, seed: int = 0) -> tuple[np.ndarray, RankResult]:
-    """An orthonormal basis ``(P, P - rank)`` of the Jacobian's null space at one point."""
-    with jax.enable_x64(True):
-        theta = np.asarray(p.init(jax.random.key(seed), jnp.float64))
-    jac, res = _jacobian_and_rank(p, theta)
-    return null_space(jac, res.rank), res

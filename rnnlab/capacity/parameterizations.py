@@ -28,6 +28,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from rnnlab.analysis.unitary import complex_dtype
 from rnnlab.capacity.factors import (
     DFT,
     CayleyMap,
@@ -43,7 +44,7 @@ from rnnlab.capacity.eunn import eunn_fft_factors, fft_layers
 from rnnlab.capacity.kronecker import KroneckerUnitary, prime_sizes
 from rnnlab.capacity.meshes import clements_columns, mesh_factors, reck_columns
 from rnnlab.capacity.orthogonal import RealReflection, RotationLayer, SignDiagonal, SkewCayley, SkewExponential
-from rnnlab.errors import UsageError
+from rnnlab.errors import UsageError, check_int
 
 
 @dataclass(frozen=True)
@@ -82,17 +83,13 @@ class Parameterization:
 
     def matrix(self, theta: jax.Array) -> jax.Array:
         """The unitary ``(n, n)`` matrix; complex128 for float64 ``theta``, else complex64."""
-        dtype = jnp.complex128 if theta.dtype == jnp.float64 else jnp.complex64
-        return self.apply(theta, jnp.eye(self.n, dtype=dtype))
+        return self.apply(theta, jnp.eye(self.n, dtype=complex_dtype(theta.dtype)))
 
     def init(self, key: jax.Array, dtype=jnp.float32) -> jax.Array:
         """A random point: the paper's initialisation where it has one. Shape ``(P,)``."""
         keys = jax.random.split(key, len(self.factors))
         parts = [f.sample(k, dtype) for f, k in zip(self.factors, keys)]
         return jnp.concatenate([p.astype(dtype) for p in parts]) if parts else jnp.zeros((0,), dtype)
-
-    def describe(self) -> str:
-        return REGISTRY[self.name].description
 
 
 @dataclass(frozen=True)
@@ -104,14 +101,12 @@ class Entry:
     manifold: str = "U"
 
     def __call__(self, n: int, layers: int | None = None, structure_seed: int = 0) -> Parameterization:
-        if not isinstance(n, (int, np.integer)) or n < 1:
-            raise UsageError(f"n must be a positive integer, got {n!r}")
+        check_int(n, "n")
         if self.default_layers is None:
             layers = None
         else:
             layers = self.default_layers(n) if layers is None else layers
-            if layers < 1:
-                raise UsageError(f"layers must be >= 1, got {layers}")
+            check_int(layers, "layers")
         rng = np.random.default_rng([structure_seed, n])
         return Parameterization(self.name, int(n), layers, tuple(self.build(int(n), layers, rng)), int(structure_seed),
                                 self.manifold)

@@ -36,7 +36,7 @@ from collections.abc import Callable
 import jax
 import jax.numpy as jnp
 
-from rnnlab.errors import UsageError
+from rnnlab.errors import UsageError, check_int
 
 Initializer = Callable[..., jax.Array]
 
@@ -49,12 +49,6 @@ def _register(name: str) -> Callable[[Initializer], Initializer]:
         return fn
 
     return add
-
-
-def _check_size(n, what: str = "n") -> int:
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise UsageError(f"{what} must be a positive integer, got {n!r}")
-    return n
 
 
 def _float_dtype(dtype) -> jnp.dtype:
@@ -83,7 +77,7 @@ def get(name: str) -> Initializer:
 def identity(key: jax.Array, n: int, *, dtype=None) -> jax.Array:
     """``I``, shape ``(n, n)`` (IRNN). ``key`` is unused, kept for the common signature."""
     del key
-    return jnp.eye(_check_size(n), dtype=_float_dtype(dtype))
+    return jnp.eye(check_int(n, "n"), dtype=_float_dtype(dtype))
 
 
 @_register("scaled-identity")
@@ -92,7 +86,7 @@ def scaled_identity(key: jax.Array, n: int, *, scale: float = 0.01, dtype=None) 
     del key
     if not math.isfinite(scale):
         raise UsageError(f"scale must be finite, got {scale!r}")
-    return scale * jnp.eye(_check_size(n), dtype=_float_dtype(dtype))
+    return scale * jnp.eye(check_int(n, "n"), dtype=_float_dtype(dtype))
 
 
 @_register("np")
@@ -103,7 +97,7 @@ def normalized_positive_definite(key: jax.Array, n: int, *, dtype=None) -> jax.A
     ``R^T R / n + I``, so the result is symmetric positive definite with largest eigenvalue
     1 (to rounding) and all others in ``[1 / e_max, 1)``.
     """
-    n = _check_size(n)
+    n = check_int(n, "n")
     dtype = _float_dtype(dtype)
     r = jax.random.normal(key, (n, n), dtype)
     a = r.T @ r / n
@@ -120,13 +114,13 @@ def orthogonal(key: jax.Array, n: int, *, dtype=None) -> jax.Array:
     # initialisers (the training loop) should not pay for.
     from rnnlab.analysis.unitary import haar_orthogonal
 
-    return haar_orthogonal(key, _check_size(n), _float_dtype(dtype))
+    return haar_orthogonal(key, check_int(n, "n"), _float_dtype(dtype))
 
 
 @_register("gaussian")
 def gaussian(key: jax.Array, n: int, *, g: float = 1.0, dtype=None) -> jax.Array:
     """``W_ij ~ N(0, g^2 / n)``, shape ``(n, n)``; spectral radius about ``g`` for large n."""
-    n = _check_size(n)
+    n = check_int(n, "n")
     if not math.isfinite(g):
         raise UsageError(f"g must be finite, got {g!r}")
     return g / math.sqrt(n) * jax.random.normal(key, (n, n), _float_dtype(dtype))
@@ -154,7 +148,7 @@ DEFAULT_ALPHA = "sussillo-abbott"
 
 def input_alpha(n: int, alpha: str | float = DEFAULT_ALPHA) -> float:
     """The input-weight scale for ``n`` hidden units: a reading's name or a number."""
-    n = _check_size(n)
+    n = check_int(n, "n")
     if isinstance(alpha, str):
         try:
             return ALPHA_READINGS[alpha](n)
@@ -175,13 +169,13 @@ def input_weights(
     ``alpha`` is a name from :data:`ALPHA_READINGS` or a number (1.0 gives plain
     ``N(0, 1/n)``).
     """
-    n_in = _check_size(n_in, "n_in")
+    n_in = check_int(n_in, "n_in")
     scale = input_alpha(n, alpha) / math.sqrt(n)
     return scale * jax.random.normal(key, (n, n_in), _float_dtype(dtype))
 
 
 def output_weights(key: jax.Array, n: int, n_out: int, *, dtype=None) -> jax.Array:
     """The paper's ``W_hy``, shape ``(n_out, n)``: ``N(0, 2 / (n + n_out))`` entries."""
-    n = _check_size(n)
-    n_out = _check_size(n_out, "n_out")
+    n = check_int(n, "n")
+    n_out = check_int(n_out, "n_out")
     return math.sqrt(2.0 / (n + n_out)) * jax.random.normal(key, (n_out, n), _float_dtype(dtype))

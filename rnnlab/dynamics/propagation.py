@@ -33,7 +33,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from rnnlab.dynamics import initializers
-from rnnlab.errors import UsageError
+from rnnlab.errors import UsageError, check_int
 
 
 #: Input distributions: zero-mean noise, or the addition task's values (non-negative).
@@ -192,8 +192,7 @@ def propagate(
     """
     make = initializers.get(init)
     for name, value in (("n", n), ("T", T), ("trials", trials), ("n_in", n_in), ("lyapunov", lyapunov)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise UsageError(f"{name} must be a positive integer, got {value!r}")
+        check_int(value, name)
     if inputs not in INPUTS:
         raise UsageError(f"unknown inputs {inputs!r}; choose from {', '.join(INPUTS)}")
     if not (math.isfinite(eps) and eps > 0):

@@ -18,7 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from rnnlab.dynamics import initializers
-from rnnlab.errors import UsageError
+from rnnlab.errors import UsageError, check_int
 
 
 def marchenko_pastur_density(x, ratio: float = 1.0) -> np.ndarray:
@@ -56,8 +56,7 @@ def np_predicted_cdf(mu) -> np.ndarray:
 
 def np_eigenvalues(key: jax.Array, n: int, trials: int) -> np.ndarray:
     """Eigenvalues ``(trials, n)`` (ascending) of ``trials`` independent np matrices, float64."""
-    if isinstance(trials, bool) or not isinstance(trials, int) or trials < 1:
-        raise UsageError(f"trials must be a positive integer, got {trials!r}")
+    check_int(trials, "trials")
     make = initializers.get("np")
     with jax.enable_x64(True):
         keys = jax.random.split(key, trials)

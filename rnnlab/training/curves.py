@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 
 from rnnlab.errors import UsageError
+from rnnlab.files import atomic_path
 from rnnlab.training import run_folder
 from rnnlab.training.config import load_toml
 
@@ -75,6 +76,5 @@ def figure(folders: list[Path]):
 
 def write(folders: list[Path], path: Path) -> None:
     """Draw :func:`figure` into ``path`` (via a temporary file, so a failed write leaves no half picture)."""
-    tmp = path.with_name(path.name + ".tmp" + path.suffix)
-    figure(folders).savefig(tmp, dpi=120)
-    tmp.replace(path)
+    with atomic_path(path) as tmp:
+        figure(folders).savefig(tmp, dpi=120, format=path.suffix.lstrip(".").lower() or None)

@@ -20,6 +20,12 @@ Building blocks (importable, e.g. by benchmarks)::
   vmapped in one program, in a locked run folder (:mod:`run_folder`: metrics, data-only
   checkpoints, resume), NaN guard (stop or roll back), a checkpoint on SIGINT / SIGTERM,
   ``curves.png`` at the end.
+
+Evaluation is in :mod:`~rnnlab.training.evaluation`, the seed axis in
+:mod:`~rnnlab.training.seeds`, the run folder's files in :mod:`~rnnlab.training.run_folder`.
+This module stays one file a little over 350 lines because :func:`run` is the building
+blocks above put in order: read together, the step and the driver that checkpoints it explain
+why a resumed run is identical to an uninterrupted one.
 """
 
 from __future__ import annotations
@@ -43,15 +49,16 @@ import optax
 
 from rnnlab.analysis.unitary import polar_project, unitarity_error
 from rnnlab.errors import UsageError
+from rnnlab.files import atomic_write
 from rnnlab.training import cells, config as config_mod, curves, optim, run_folder, sharding, tasks
 from rnnlab.training.config import TrainConfig
+from rnnlab.training.evaluation import make_eval, make_split_eval
 from rnnlab.training.lock import FolderLock
 from rnnlab.training.run_folder import CHECKPOINT, CONFIG, CURVES, METRICS, SUMMARY
+from rnnlab.training.seeds import over_seeds, seed_keys
 
 #: Factor applied to every learning rate at each ``--on-nan rollback``.
 ROLLBACK_LR_FACTOR = 0.5
-#: Seed of the test batch: the same for every seed and model, so test metrics compare.
-TEST_SEED = 2**31 - 1
 
 
 class TrainState(NamedTuple):
@@ -69,10 +76,6 @@ class Experiment:
     task: tasks.Task
     labels: dict[str, str]
     tx: optax.GradientTransformation
-
-    @property
-    def has_unitary_leaf(self) -> bool:
-        return cells.UNITARY in self.labels.values()
 
 
 def build(cfg: TrainConfig) -> Experiment:
@@ -155,68 +158,6 @@ def make_train_chunk(cell: cells.Cell, task: tasks.Task, tx: optax.GradientTrans
     return chunk
 
 
-def make_eval(cell: cells.Cell, task: tasks.Task, batch: int):
-    """``params -> metrics`` on the fixed test batch (seed :data:`TEST_SEED`), not jitted."""
-
-    def evaluate(params):
-        x, y = task.sample(jax.random.key(TEST_SEED), batch)
-        return task.metrics(cell.apply(params, x, task.all_steps), y)
-
-    return evaluate
-
-
-def make_split_eval(cell: cells.Cell, task: tasks.Task, chunk: int, k: int):
-    """``(params, split) -> metrics`` over a whole split of a dataset task (``val``, ``test``),
-    in chunks of ``chunk`` examples so memory stays bounded; ``params`` carry a leading
-    ``(k,)`` seed axis and each metric comes back as ``(k,)``. Metrics are example means."""
-
-    def sums(params, x, y, mask):
-        pred = cell.apply(params, task.to_sequences(x), task.all_steps)
-        logp = jax.nn.log_softmax(pred, axis=-1)
-        nll = -jnp.take_along_axis(logp, y[:, None], axis=-1)[:, 0]
-        correct = jnp.argmax(pred, axis=-1) == y
-        return jnp.sum(jnp.where(mask, nll, 0.0)), jnp.sum(jnp.where(mask, correct, 0))
-
-    mapped = jax.jit(jax.vmap(sums, in_axes=(0, None, None, None)) if k > 1 else
-                     lambda p, x, y, m: jax.tree.map(lambda a: a[None], sums(jax.tree.map(lambda a: a[0], p), x, y, m)))
-
-    def evaluate(params, split: str) -> dict[str, np.ndarray]:
-        images, labels = task.split(split)
-        n = len(images)
-        total_nll, total_correct = np.zeros(k), np.zeros(k)
-        for start in range(0, n, chunk):
-            x, y = images[start:start + chunk], labels[start:start + chunk]
-            m = len(x)
-            mask = np.arange(chunk) < m
-            if m < chunk:  # pad the last chunk so one compiled program serves every chunk
-                x = np.concatenate([x, np.zeros((chunk - m,) + x.shape[1:], x.dtype)])
-                y = np.concatenate([y, np.zeros(chunk - m, y.dtype)])
-            a, b = jax.device_get(mapped(params, x, y, mask))
-            total_nll += a
-            total_correct += b
-        return {"xent": total_nll / n, "accuracy": total_correct / n}
-
-    return evaluate
-
-
-def _over_seeds(fn, k: int):
-    """``fn`` mapped over a leading seed axis; for one seed, squeezed (no batched matmuls)."""
-    if k > 1:
-        return jax.vmap(fn)
-
-    def single(*args):
-        out = fn(*jax.tree.map(lambda a: a[0], args))
-        return jax.tree.map(lambda a: a[None], out)
-
-    return single
-
-
-def seed_keys(cfg: TrainConfig) -> tuple[jax.Array, jax.Array]:
-    """``(init_keys, data_keys)``, each ``(seeds,)``: run ``k`` uses ``key(seed + k)``."""
-    roots = [jax.random.split(jax.random.key(cfg.seed + k)) for k in range(cfg.seeds)]
-    return jnp.stack([r[0] for r in roots]), jnp.stack([r[1] for r in roots])
-
-
 # ---------------------------------------------------------------- run folder
 
 
@@ -296,14 +237,14 @@ def _run_locked(cfg: TrainConfig, exp: Experiment, out: Path, signals: _Signals,
         step, elapsed_before = meta["step"], meta["elapsed"]
         lr_scale, rollbacks = meta["lr_scale"], meta["rollbacks"]
         lines = run_folder.read_metrics(metrics_path, step)
-        run_folder.atomic_write(metrics_path, "".join(line + "\n" for line in lines).encode())
+        atomic_write(metrics_path, "".join(line + "\n" for line in lines), durable=True)
         log(f"resuming {out} from step {step}" + (f" (learning rates x{lr_scale:g} after {rollbacks} rollback(s))"
                                                   if rollbacks else ""))
     else:
         if cfg.resume:
             log(f"{out} has no checkpoint yet: starting at step 0")
         state = fresh
-        run_folder.atomic_write(metrics_path, b"")
+        atomic_write(metrics_path, b"", durable=True)
         run_folder.save_checkpoint(ckpt_path, state, 0, 0.0, data_keys)
     if k > 1:
         state = sharding.place_seeds(state)
@@ -321,7 +262,7 @@ def _run_locked(cfg: TrainConfig, exp: Experiment, out: Path, signals: _Signals,
         if length not in chunks:
             # One seed: split its batch over the host devices; several: split the seeds.
             fn = make_train_chunk(exp.cell, exp.task, exp.tx, exp.labels, cfg.batch, length, split_batch=k == 1)
-            chunks[length] = jax.jit(_over_seeds(fn, k), donate_argnums=0)
+            chunks[length] = jax.jit(over_seeds(fn, k), donate_argnums=0)
         return chunks[length]
 
     if exp.task.eval_splits:
@@ -335,14 +276,14 @@ def _run_locked(cfg: TrainConfig, exp: Experiment, out: Path, signals: _Signals,
                 metrics.update({f"{test}_{name}": v for name, v in evaluate_split(params, test).items()})
             return metrics
     else:
-        evaluate_batch = jax.jit(_over_seeds(make_eval(exp.cell, exp.task, cfg.eval_batch), k))
+        evaluate_batch = jax.jit(over_seeds(make_eval(exp.cell, exp.task, cfg.eval_batch), k))
 
         def evaluate(params, final):
             return {f"test_{name}": v for name, v in evaluate_batch(params).items()}
-    unitarity = jax.jit(_over_seeds(lambda p: unitarity_error(exp.cell.recurrent_matrix(p)), k))
+    unitarity = jax.jit(over_seeds(lambda p: unitarity_error(exp.cell.recurrent_matrix(p)), k))
     unitary_keys = [name for name, label in exp.labels.items() if label == cells.UNITARY]
     reproject = jax.jit(
-        _over_seeds(lambda p: p | {name: polar_project(p[name]) for name in unitary_keys}, k)
+        over_seeds(lambda p: p | {name: polar_project(p[name]) for name in unitary_keys}, k)
     )
 
     from tqdm import tqdm
@@ -378,7 +319,7 @@ def _run_locked(cfg: TrainConfig, exp: Experiment, out: Path, signals: _Signals,
                 chunks.clear()
                 metrics_file.close()
                 lines = run_folder.read_metrics(metrics_path, step)
-                run_folder.atomic_write(metrics_path, "".join(line + "\n" for line in lines).encode())
+                atomic_write(metrics_path, "".join(line + "\n" for line in lines), durable=True)
                 metrics_file = open(metrics_path, "a")
                 bar.n = step
                 bar.refresh()
@@ -427,7 +368,7 @@ def _run_locked(cfg: TrainConfig, exp: Experiment, out: Path, signals: _Signals,
     wall = elapsed_before + time.perf_counter() - start
     summary = {"num_params": count, "steps": step, "wall_time": round(wall, 3), "baseline": exp.task.baseline,
                "lr_scale": lr_scale, "rollbacks": rollbacks, "final": last_lines}
-    run_folder.atomic_write(out / SUMMARY, (json.dumps(summary, indent=1) + "\n").encode())
+    atomic_write(out / SUMMARY, json.dumps(summary, indent=1) + "\n", durable=True)
     for line in last_lines:
         shown = ", ".join(f"{key}={value:.6g}" if isinstance(value, float) else f"{key}={value}"
                           for key, value in line.items())
@@ -435,3 +376,4 @@ def _run_locked(cfg: TrainConfig, exp: Experiment, out: Path, signals: _Signals,
     _write_curves(out)
     log(f"done in {wall:.1f} s; metrics in {metrics_path}, curves in {out / CURVES}")
     return 0
+

@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 from rnnlab.errors import UsageError
+from rnnlab.files import write_csv
 
 RESULTS = "results.csv"
 POINT_FILES = ("config.toml", "summary.json")
@@ -61,18 +62,6 @@ def thin(lines: list[str], max_lines: int) -> list[str]:
 def _read_rows(path: Path) -> list[dict[str, str]]:
     with open(path, newline="") as fh:
         return list(csv.DictReader(fh))
-
-
-def _write_rows(path: Path, rows: list[dict[str, str]]) -> None:
-    keys: list[str] = []
-    for row in rows:
-        keys += [k for k in row if k not in keys]
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=keys)
-        writer.writeheader()
-        writer.writerows(rows)
-    os.replace(tmp, path)
 
 
 def export(sweeps: list[Path], dest: Path, *, max_lines: int = 500) -> Path:
@@ -110,7 +99,7 @@ def export(sweeps: list[Path], dest: Path, *, max_lines: int = 500) -> Path:
         if metrics.is_file():
             kept = thin(metrics.read_text().splitlines(), max_lines)
             (out / "metrics.jsonl").write_text("\n".join(kept) + "\n")
-    _write_rows(dest / RESULTS, rows)
+    write_csv(dest / RESULTS, rows)
     (dest / "record.json").write_text(json.dumps({
         "sources": [str(s) for s in sweeps],
         "points": sorted(seen),

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from rnnlab.errors import UsageError
+from rnnlab.files import atomic_write
 from rnnlab.training import config as config_mod
 from rnnlab.training.config import TrainConfig
 
@@ -42,15 +42,6 @@ LOCK = ".lock"
 CHECKPOINT_VERSION = 2
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-
-
 def save_checkpoint(path: Path, state, step: int, elapsed: float, data_keys: jax.Array,
                     lr_scale: float = 1.0, rollbacks: int = 0) -> None:
     """Write ``state`` (any pytree of arrays) and the run's counters to ``path`` atomically."""
@@ -63,7 +54,7 @@ def save_checkpoint(path: Path, state, step: int, elapsed: float, data_keys: jax
     })
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
-    atomic_write(path, buffer.getvalue())
+    atomic_write(path, buffer.getvalue(), durable=True)
 
 
 def _read(path: Path) -> dict[str, np.ndarray]:
@@ -171,4 +162,4 @@ def check(cfg: TrainConfig, out: Path) -> None:
 def prepare(cfg: TrainConfig, out: Path) -> None:
     """:func:`check`, then write ``config.toml``; the caller holds the folder's lock."""
     check(cfg, out)
-    atomic_write(out / CONFIG, config_mod.to_toml(cfg.identity()).encode())
+    atomic_write(out / CONFIG, config_mod.to_toml(cfg.identity()), durable=True)

@@ -13,7 +13,7 @@ import pytest
 
 from rnnlab.cli import main
 from rnnlab.errors import UsageError
-from rnnlab.training import config, loop, run_folder
+from rnnlab.training import cells, config, loop, run_folder
 
 TINY = ["--task", "addition", "--model", "full-urnn", "--n", "4", "--T", "3", "--batch", "4",
         "--log-every", "5", "--eval-every", "10", "--checkpoint-every", "10", "--eval-batch", "8",
@@ -107,6 +107,6 @@ def test_seeds_train_in_one_program_and_match_single_runs(tmp_path):
 
 def test_reprojection_needs_a_unitary_leaf():
     exp = loop.build(config.TrainConfig(task="copy", model="full-urnn", n=3, T=2, reproject_every=10))
-    assert exp.has_unitary_leaf
+    assert cells.UNITARY in exp.labels.values()
     with pytest.raises(UsageError, match="unitary W"):
         loop.build(config.TrainConfig(task="copy", model="lstm", n=3, T=2, reproject_every=10))

@@ -18,6 +18,7 @@ SCRIPT = textwrap.dedent("""
     assert configure_host_devices() == 2
     import jax, numpy as np
     from rnnlab.training import loop, sharding
+    from rnnlab.training.seeds import over_seeds
     from rnnlab.training.config import TrainConfig
     assert len(jax.devices()) == 2
     out = {}
@@ -30,7 +31,7 @@ SCRIPT = textwrap.dedent("""
         for split in (False, True):
             fn = loop.make_train_chunk(exp.cell, exp.task, exp.tx, exp.labels, cfg.batch, 5, split_batch=split and seeds == 1)
             s = sharding.place_seeds(states) if split and seeds > 1 else states
-            new, metrics = jax.jit(loop._over_seeds(fn, seeds))(s, data_keys)
+            new, metrics = jax.jit(over_seeds(fn, seeds))(s, data_keys)
             finals[split] = (new.params, metrics["loss"], new.params if not split else
                              [len(x.sharding.device_set) for x in jax.tree.leaves(new.params)])
         a = np.concatenate([np.ravel(x) for x in jax.tree.leaves(finals[False][0])])
@@ -70,7 +71,7 @@ def test_host_device_setting():
 
 
 def test_sweep_workers_get_the_host_device_count(monkeypatch):
-    from rnnlab.training.sweep import _worker_env
+    from rnnlab.training.sweep.point import _worker_env
 
     monkeypatch.setenv("RNNLAB_HOST_DEVICES", "2")
     monkeypatch.setenv("XLA_FLAGS", f"--keep=1 {FLAG}=3")

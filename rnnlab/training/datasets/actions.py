@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rnnlab.errors import UsageError
+from rnnlab.errors import UsageError, check_int
 
 SPLITS = ("train", "val", "test")
 _VIDEO_SUFFIXES = (".avi", ".mp4")
@@ -232,8 +232,7 @@ class GeneratedSpec:
 
     def check(self) -> None:
         for name in ("train_per_class", "val_per_class", "test_per_class", "min_frames"):
-            if getattr(self, name) < 1:
-                raise UsageError(f"{name} must be >= 1, got {getattr(self, name)}")
+            check_int(getattr(self, name), name)
         if self.classes < 2:
             raise UsageError(f"classes must be >= 2, got {self.classes}")
         if self.features < 2 * math.ceil(self.classes / 2):

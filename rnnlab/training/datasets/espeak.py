@@ -39,12 +39,13 @@ import scipy.io.wavfile
 from tqdm import tqdm
 
 from rnnlab.errors import UsageError
+from rnnlab.files import atomic_path, atomic_write
+from rnnlab.training.datasets.audio import resample
 
 ESPEAK_INSTALL = (
     "install it with: apt-get install -y espeak-ng (Debian/Ubuntu; `make speech-data` does it), "
     "or train on the small generated corpus with --data synthetic"
 )
-ESPEAK_RATE = 22050
 DITHER_STD = 1e-3
 # Bump when the processing below changes, so old caches are not mistaken for new ones.
 CORPUS_FORMAT = 1
@@ -137,11 +138,7 @@ def synthesize(text: str, voice: Voice, sample_rate: int, *, dither_seed: int) -
                 f"espeak-ng failed for voice {voice.voice}: {result.stderr.strip()[:200]}"
             )
         rate, samples = scipy.io.wavfile.read(wav)
-    from scipy.signal import resample_poly  # here, not at the top: a second to import
-
-    wave = samples.astype(np.float64) / 32768.0
-    g = np.gcd(rate, sample_rate)
-    wave = resample_poly(wave, sample_rate // g, rate // g)
+    wave = resample(samples.astype(np.float64) / 32768.0, rate, sample_rate)
     wave += DITHER_STD * np.random.default_rng(dither_seed).standard_normal(len(wave))
     return np.clip(wave, -1.0, 32767 / 32768).astype(np.float32)
 
@@ -246,10 +243,8 @@ def _generate(
     bar = tqdm(todo, desc=f"espeak-ng {folder.name}", unit="utt", disable=not progress)
     for stem, i, j in bar:
         wave = synthesize(sentences[i], voices[j], sample_rate, dither_seed=_dither_seed(i, j))
-        # Write under a temporary name and rename, so an interrupted run leaves no half file.
-        tmp = folder / f".{stem}.wav.tmp"
-        scipy.io.wavfile.write(tmp, sample_rate, np.round(wave * 32768.0).astype(np.int16))
-        os.replace(tmp, folder / f"{stem}.wav")
+        with atomic_path(folder / f"{stem}.wav") as tmp:  # an interrupted run leaves no half file
+            scipy.io.wavfile.write(tmp, sample_rate, np.round(wave * 32768.0).astype(np.int16))
     files = {
         f"{stem}.wav": hashlib.sha256((folder / f"{stem}.wav").read_bytes()).hexdigest()
         for stem, _, _ in plan
@@ -261,9 +256,7 @@ def _generate(
         "digest": hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest(),
     }
     # The manifest marks the split complete, so it too appears atomically, last.
-    tmp = folder / ".manifest.json.tmp"
-    tmp.write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
-    os.replace(tmp, folder / "manifest.json")
+    atomic_write(folder / "manifest.json", json.dumps(manifest, indent=1, sort_keys=True) + "\n")
 
 
 def espeak_manifest(split: str, cache_dir: str | Path | None = None, **corpus) -> dict:

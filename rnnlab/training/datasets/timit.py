@@ -16,7 +16,6 @@ Speakers never overlap between splits.
 
 from __future__ import annotations
 
-from math import gcd
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +23,7 @@ import scipy.io.wavfile
 from tqdm import tqdm
 
 from rnnlab.errors import UsageError
+from rnnlab.training.datasets.audio import resample
 
 SPHERE_MAGIC = b"NIST_1A"
 
@@ -134,10 +134,7 @@ def read_audio(path: str | Path, sample_rate: int) -> np.ndarray:
     if wave.ndim == 2:
         wave = wave.mean(axis=1)
     if rate != sample_rate:
-        from scipy.signal import resample_poly  # here, not at the top: a second to import
-
-        g = gcd(rate, sample_rate)
-        wave = resample_poly(wave, sample_rate // g, rate // g)
+        wave = resample(wave, rate, sample_rate)
     return wave.astype(np.float32)
 
 

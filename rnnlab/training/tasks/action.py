@@ -31,8 +31,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from rnnlab.errors import UsageError
-from rnnlab.training import tasks
+from rnnlab.errors import UsageError, check_int
+from rnnlab.training.seeds import over_seeds
+from rnnlab.training.tasks.base import Task
 from rnnlab.training.datasets.actions import GENERATED_RECORD, ActionData, GeneratedSpec, load_actions, write_generated
 
 
@@ -65,7 +66,7 @@ def last_step(pred: jax.Array, last: jax.Array) -> jax.Array:
 
 
 @dataclass(frozen=True)
-class ActionRecognition(tasks.Task):
+class ActionRecognition(Task):
     """Clip classification from per-frame features; see the module docstring."""
 
     data: str | None = None
@@ -162,8 +163,7 @@ class ActionRecognition(tasks.Task):
             correct = jnp.argmax(logits, -1) == labels
             return jnp.sum(jnp.where(mask, nll, 0.0)), jnp.sum(jnp.where(mask, correct, 0))
 
-        mapped = jax.jit(jax.vmap(sums, in_axes=(0, None, None, None, None)) if k > 1 else
-                         lambda p, *a: jax.tree.map(lambda v: v[None], sums(jax.tree.map(lambda v: v[0], p), *a)))
+        mapped = jax.jit(over_seeds(sums, k, in_axes=(0, None, None, None, None)))
 
         def evaluate(params, split):
             s = self.dataset().splits[split]
@@ -184,13 +184,8 @@ class ActionRecognition(tasks.Task):
 
 def make(T: int, data: str | None) -> ActionRecognition:
     """The ``action`` task: ``T`` caps the padded length, ``data`` is the feature folder."""
-    if isinstance(T, bool) or not isinstance(T, int) or T < 1:
-        raise UsageError(f"T (most frames kept per clip) must be an integer >= 1 for action, got {T!r}")
+    check_int(T, "T (most frames kept per clip) for action")
     if data is not None and not Path(data).expanduser().is_dir():
         raise UsageError(f"--data {data!r} is not a folder (action: your per-clip feature folder, "
                          f"docs/datasets.md; `rnnlab action-data --out DIR` writes a generated one)")
     return ActionRecognition(T, data=data)
-
-
-# Registration: tasks.py imports this module at its end, so the registry lists the task.
-tasks.REGISTRY[ActionRecognition.name] = ActionRecognition

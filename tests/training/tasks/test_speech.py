@@ -27,7 +27,7 @@ def test_tiny_run_learns_and_reports_val_and_test_metrics(tmp_path):
     last = rows[-1]
     assert {"val_mse", "val_segsnr", "test_mse", "test_segsnr"} <= set(last)
     assert np.isfinite(last["test_mse"]) and -10 <= last["test_segsnr"] <= 35
-    if tasks._speech_extra_metrics_available():
+    if tasks.speech._speech_extra_metrics_available():
         assert "test_stoi" in last and "test_pesq" in last
     info = json.loads((out / "speech_data.json").read_text())
     assert info == {"source": "synthetic", "utterances": {"train": 16, "val": 4, "test": 4}}

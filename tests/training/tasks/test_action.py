@@ -13,7 +13,7 @@ from scipy.stats import binom
 from rnnlab.cli import main
 from rnnlab.errors import UsageError
 from rnnlab.training import cells, tasks
-from rnnlab.training.action_task import last_step, pad_clips
+from rnnlab.training.tasks.action import last_step, pad_clips
 from rnnlab.training.datasets.actions import GeneratedSpec, load_actions, write_generated
 
 TINY = GeneratedSpec(classes=3, features=4, train_per_class=2, val_per_class=1, test_per_class=1,
@@ -293,7 +293,7 @@ def test_train_on_generated_features_beats_chance(tmp_path):
 
 
 def test_without_data_the_generated_set_is_used_and_said(capsys):
-    from rnnlab.training.action_task import action_data
+    from rnnlab.training.tasks.action import action_data
 
     action_data.cache_clear()
     task = tasks.make("action", 100, 8)

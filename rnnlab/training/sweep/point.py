@@ -1,0 +1,152 @@
+"""One grid point, on whichever machine runs it: one attempt as an ``rnnlab train`` child
+process (:func:`attempt`), and what the sweep recorded about points that did not complete."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rnnlab.devices import ENV, requested_count, xla_flags_with
+from rnnlab.training import config as config_mod
+from rnnlab.training.sweep.grid import Point
+
+DIVERGED = "non-finite loss or gradient"  # how rnnlab train says it stopped a diverging run
+
+
+def finished(folder: Path, steps: int) -> bool:
+    try:
+        return json.loads((folder / "summary.json").read_text())["steps"] >= steps
+    except (FileNotFoundError, json.JSONDecodeError, KeyError):
+        return False
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one attempt at a point ended: ``complete``, ``diverged`` (stopped by a non-finite
+    loss or gradient: a result, not retried) or ``crashed`` (retried once), and why."""
+
+    status: str
+    detail: str = ""
+
+
+def _worker_env() -> dict[str, str]:
+    """The environment of every ``rnnlab train`` process a sweep starts (host devices set up
+    as the command line does it: ``RNNLAB_HOST_DEVICES``)."""
+    env = os.environ.copy()
+    if ENV in env:
+        env["XLA_FLAGS"] = xla_flags_with(requested_count(env), env.get("XLA_FLAGS", ""))
+    return env
+
+
+_children: set[subprocess.Popen] = set()
+_children_lock = threading.Lock()
+
+
+def _interrupt(proc: subprocess.Popen, wait: float = 60.0) -> None:
+    """Stop a train process, which keeps its last checkpoint. SIGTERM, not SIGINT: a child
+    inherits an ignored SIGINT (Ray's workers ignore it, so do background jobs of a shell)."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(wait)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _wait(proc: subprocess.Popen) -> int:
+    """``proc.wait()`` in short slices: Ray cancels a task by raising in its thread, which a
+    thread blocked in one long ``waitpid`` would never see."""
+    while True:
+        try:
+            return proc.wait(timeout=0.5)
+        except subprocess.TimeoutExpired:
+            pass
+
+
+def attempt(point: Point, out: Path) -> Outcome:
+    """One try at ``point``: run (or resume from its checkpoint) ``rnnlab train`` in
+    ``out/point.name`` as a child process, its output appended to ``out/point.name.log``.
+
+    Both backends call this, the local one in a thread, the Ray one inside a task on
+    whichever node runs it. An interrupt of the caller (Ctrl-C, or Ray cancelling the task)
+    is passed on to the train process, which stops with its last checkpoint, and re-raised.
+    """
+    folder = out / point.name
+    cfg_file = out / f"{point.name}.toml"
+    cfg_file.write_text(config_mod.to_toml(point.config.identity()))
+    cmd = [sys.executable, "-m", "rnnlab", "train", "--config", str(cfg_file), "--out", str(folder), "--no-progress"]
+    if (folder / "checkpoint.npz").exists():
+        cmd.append("--resume")
+    log = out / f"{point.name}.log"
+    with open(log, "ab") as fh:
+        fh.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} on {socket.gethostname()}: {' '.join(cmd[2:])}\n".encode())
+        fh.flush()
+        start = fh.tell()
+        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, env=_worker_env())
+        with _children_lock:
+            _children.add(proc)
+        try:
+            rc = _wait(proc)
+        except BaseException:
+            _interrupt(proc)
+            raise
+        finally:
+            with _children_lock:
+                _children.discard(proc)
+    if rc == 0 and finished(folder, point.config.steps):
+        return Outcome("complete")
+    lines = [line.strip() for line in log.read_bytes()[start:].decode(errors="replace").splitlines() if line.strip()]
+    for line in lines:
+        if DIVERGED in line:
+            return Outcome("diverged", line.removeprefix("rnnlab train: ").split("; stopped")[0])
+    return Outcome("crashed", f"exit {rc}: {lines[-1] if lines else 'no output'}")
+
+
+def interrupt_children() -> None:
+    """Pass an interrupt on to every train process this process started."""
+    with _children_lock:
+        running = list(_children)
+    for proc in running:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+
+
+def _status_file(out: Path, point: Point) -> Path:
+    return out / f"{point.name}.status.json"
+
+
+def recorded(out: Path, point: Point) -> dict[str, Any] | None:
+    """What the last sweep recorded for a point that did not complete (``status`` diverged or
+    failed, ``detail``, ``attempts``), or None."""
+    try:
+        return json.loads(_status_file(out, point).read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+
+
+def record(out: Path, point: Point, outcome: Outcome, attempts: int) -> None:
+    path = _status_file(out, point)
+    if outcome.status == "complete":
+        path.unlink(missing_ok=True)
+        return
+    status = "failed" if outcome.status == "crashed" else outcome.status
+    path.write_text(json.dumps({"status": status, "detail": outcome.detail, "attempts": attempts}, indent=1) + "\n")
+
+
+def skip_reason(out: Path, point: Point, retry_failed: bool) -> str | None:
+    if finished(out / point.name, point.config.steps):
+        return "complete"
+    seen = recorded(out, point)
+    if seen and not retry_failed:
+        return f"{seen['status']}: {seen['detail']}; --retry-failed reruns it"
+    return None
