@@ -11,11 +11,15 @@ from rnnlab.cli import main
 
 
 @pytest.mark.parametrize("name", names())
-def test_every_parameterization_at_n1_has_rank_one(name):
-    # U(1) is the circle: no map into it can have rank above 1. Seed 2 draws a short
-    # reflection vector, whose rounding noise once lifted householder to rank 2.
-    report = measure(get(name)(1), seeds=(0, 1, 2), explain=False)
-    assert report.ranks == [1, 1, 1]
+def test_every_parameterization_at_n1_reaches_its_manifold_dimension(name):
+    # U(1) is the circle (dimension 1): no map into it can have rank above 1. O(1) = {+1, -1}
+    # is two points (dimension 0): an orthogonal map at N = 1 is constant. Seed 2 draws a
+    # short reflection vector, whose rounding noise once lifted householder to rank 2.
+    p = get(name)(1)
+    dim = {"U": 1, "O": 0}[p.manifold]
+    report = measure(p, seeds=(0, 1, 2), explain=False)
+    assert report.manifold_dim == dim
+    assert report.ranks == [dim, dim, dim]
     assert report.full_capacity
 
 
