@@ -8,6 +8,7 @@ import pytest
 
 from rnnlab.capacity import get, measure, names
 from rnnlab.cli import main
+from tests.capacity.test_fit_and_cli import table_rows
 
 
 @pytest.mark.parametrize("name", names())
@@ -68,7 +69,8 @@ def test_a_failed_picture_keeps_the_table_and_the_data(capsys, tmp_path, monkeyp
     plot = tmp_path / "rank.png"
     assert main(["capacity", "--n", "2", "--param", "full", "--seeds", "1", "--plot", str(plot)]) == 2
     captured = capsys.readouterr()
-    assert "full" in captured.out and "N^2" in captured.out  # the table was printed
+    (row,) = table_rows(captured.out)  # the table was printed
+    assert (row["parameterization"], row["N"], row["rank"], row["dim"]) == ("full", "2", "4", "4")
     assert captured.err.count("\n") == 1 and "No space left" in captured.err
     assert str(plot.with_suffix(".json")) in captured.err
     (rec,) = json.loads(plot.with_suffix(".json").read_text())["records"]
