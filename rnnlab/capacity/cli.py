@@ -219,7 +219,7 @@ def _rank_table(records) -> str:
     out = [_table(head, rows)]
     deficient = [r for r in records if not r["full_capacity"]]
     if deficient:
-        out.append("\nWhy the rank falls short of N^2 (null-space directions of the Jacobian):")
+        out.append("\nWhy the rank falls short of dim (N^2 on U(N), N(N-1)/2 on O(N); null-space directions of the Jacobian):")
         for r in deficient:
             nullity = r["params"] - r["rank"]
             out.append(f"  {r['parameterization']} N={r['n']}: P - rank = {r['params']} - {r['rank']} = {nullity}")

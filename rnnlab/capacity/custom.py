@@ -124,6 +124,14 @@ class CustomEntry:
             raise UsageError(f"{self.name}: must return a pair (matrix, sample), got {type(pair).__name__}")
         return custom_map(*pair, n=int(n), name=self.name)
 
+    def structure(self, n: int, layers: int | None = None) -> tuple[Factor, ...]:
+        """The map's factors at size ``n``, as the built-ins' :meth:`Entry.structure`. An opaque
+        function tells its P only by being built and sampled, so this builds (and checks) it."""
+        return self(n).factors
+
+    def num_params(self, n: int, layers: int | None = None) -> int:
+        return self(n).num_params
+
 
 def load_entry(spec: str) -> CustomEntry:
     return CustomEntry(spec, load_builder(spec))

@@ -2,7 +2,8 @@
 
 Layer k rotates the pairs (j, j + 2^k) for every j whose bit k is 0 (the butterfly pattern
 of the FFT), with the same 2-parameter rotation as the tunable EUNN's brick layers
-(``givens``), then a diagonal phase. N log2 N + N parameters for N a power of two.
+(``givens``), then a diagonal phase. N log2 N + N parameters for N a power of two; for other N
+a pair whose partner j + 2^k lies beyond N is left out, so a layer may rotate fewer than N/2 pairs.
 """
 
 from __future__ import annotations
@@ -27,6 +28,11 @@ class ButterflyLayer(GivensLayer):
     @property
     def pairs(self) -> list[tuple[int, int]]:
         return butterfly_pairs(self.n, self.stride)
+
+    @property
+    def size(self) -> int:
+        # Below a power of two a wide stride leaves modes unpaired: fewer pairs than the brick count.
+        return 2 * len(self.pairs)
 
     def rational_point(self, rng):
         return [nonzero_tangent(rng) for _ in range(self.size)]

@@ -99,6 +99,8 @@ def jacobian(p: Parameterization, theta) -> np.ndarray:
     The array is Fortran-ordered (each column contiguous), the layout LAPACK factors
     without a transposing copy.
     """
+    if p.num_params == 0:  # a constant map (O(1) = {+1, -1}): no columns
+        return np.zeros((2 * p.n * p.n, 0), order="F")
     with jax.enable_x64(True):
         theta = jnp.asarray(theta, jnp.float64)
         tangents = np.asarray(_compiled_tangents(p)(theta))

@@ -125,6 +125,10 @@ class RealReflection(Factor):
         return self.n
 
     def apply(self, theta, x):
+        if self.n == 1:
+            # As for the complex reflection: on R^1 every reflection is -1, also at u = 0 where the
+            # formula is 0/0, and its derivative is exactly 0 rather than rounding noise.
+            return -x
         u = theta.astype(x.real.dtype)
         coeff = (u @ x) / (u @ u)
         return x - 2.0 * u[:, None] * coeff[None, :]

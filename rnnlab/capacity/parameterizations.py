@@ -203,7 +203,8 @@ def _exprnn(n, layers, rng):
 def _scornn(n, layers, rng):
     # scoRNN's D has rho entries -1 (a hyperparameter); here rho = n // 2 at seeded places.
     signs = np.ones(n, int)
-    signs[rng.permutation(n)[: n // 2]] = -1
+    if rng is not None:  # rng=None: only sizes are wanted, and D+- has no parameters
+        signs[rng.permutation(n)[: n // 2]] = -1
     return [SkewCayley(n, "cay(S)"), SignDiagonal(n, "D+-", signs=tuple(int(x) for x in signs))]
 
 

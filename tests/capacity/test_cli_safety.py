@@ -8,14 +8,19 @@ import pytest
 
 from rnnlab.capacity import get, measure, names
 from rnnlab.cli import main
+from tests.capacity.test_fit_and_cli import table_rows
 
 
 @pytest.mark.parametrize("name", names())
-def test_every_parameterization_at_n1_has_rank_one(name):
-    # U(1) is the circle: no map into it can have rank above 1. Seed 2 draws a short
-    # reflection vector, whose rounding noise once lifted householder to rank 2.
-    report = measure(get(name)(1), seeds=(0, 1, 2), explain=False)
-    assert report.ranks == [1, 1, 1]
+def test_every_parameterization_at_n1_reaches_its_manifold_dimension(name):
+    # U(1) is the circle (dimension 1): no map into it can have rank above 1. O(1) = {+1, -1}
+    # is two points (dimension 0): an orthogonal map at N = 1 is constant. Seed 2 draws a
+    # short reflection vector, whose rounding noise once lifted householder to rank 2.
+    p = get(name)(1)
+    dim = {"U": 1, "O": 0}[p.manifold]
+    report = measure(p, seeds=(0, 1, 2), explain=False)
+    assert report.manifold_dim == dim
+    assert report.ranks == [dim, dim, dim]
     assert report.full_capacity
 
 
@@ -64,7 +69,8 @@ def test_a_failed_picture_keeps_the_table_and_the_data(capsys, tmp_path, monkeyp
     plot = tmp_path / "rank.png"
     assert main(["capacity", "--n", "2", "--param", "full", "--seeds", "1", "--plot", str(plot)]) == 2
     captured = capsys.readouterr()
-    assert "full" in captured.out and "N^2" in captured.out  # the table was printed
+    (row,) = table_rows(captured.out)  # the table was printed
+    assert (row["parameterization"], row["N"], row["rank"], row["dim"]) == ("full", "2", "4", "4")
     assert captured.err.count("\n") == 1 and "No space left" in captured.err
     assert str(plot.with_suffix(".json")) in captured.err
     (rec,) = json.loads(plot.with_suffix(".json").read_text())["records"]

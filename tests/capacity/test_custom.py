@@ -62,8 +62,11 @@ def test_bad_user_maps_are_refused_before_any_rank(build, words):
 
 
 def test_registry_lookup_of_a_module_function():
-    p = get("tests.capacity.test_custom:phases_with_one_redundant")(4)
+    entry = get("tests.capacity.test_custom:phases_with_one_redundant")
+    p = entry(4)
     assert p.num_params == 5 and p.manifold_dim == 16
+    # The size checks ask an entry for P and its factors before building, as for the built-ins.
+    assert entry.num_params(4) == 5 and sum(f.size for f in entry.structure(4)) == 5
     with pytest.raises(UsageError, match="cannot import"):
         get("no_such_pkg.mod:f")
     with pytest.raises(UsageError, match="no function"):

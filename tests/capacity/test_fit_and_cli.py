@@ -35,11 +35,26 @@ def test_cli_json_contract(capsys):
     assert rec["rank"] == 9 and rec["full_capacity"] is True and rec["seeds"] == [0]
 
 
+def table_rows(out: str) -> list[dict[str, str]]:
+    """The rows of the rank table at the top of ``out``, keyed by the header's column names."""
+    lines = out.splitlines()
+    head = lines[0].split()
+    assert set(lines[1]) <= {"-", " "}
+    rows = []
+    for line in lines[2:]:
+        if len(line.split()) != len(head):
+            break
+        rows.append(dict(zip(head, line.split())))
+    return rows
+
+
 def test_cli_table_and_plot(tmp_path, capsys):
     plot = tmp_path / "rank.png"
     assert main(["capacity", "--n", "2:3", "--param", "cayley", "--seeds", "1", "--plot", str(plot)]) == 0
     out = capsys.readouterr().out
-    assert "cayley" in out and "N^2" in out
+    rows = table_rows(out)
+    assert [(r["parameterization"], r["N"], r["rank"], r["dim"], r["full?"]) for r in rows] == [
+        ("cayley", "2", "4", "4", "yes"), ("cayley", "3", "9", "9", "yes")]
     assert plot.stat().st_size > 0
     assert json.loads(plot.with_suffix(".json").read_text())["records"][0]["n"] == 2
 
