@@ -219,7 +219,7 @@ def test_embedded_mnist_unpickler_loads_arrays_and_nothing_else():
     from rnnlab.training.datasets.mnist import _ArraysOnly
 
     arrays = (np.arange(6, dtype=np.float32).reshape(2, 3), np.array([1, 2], np.int64))
-    back = _ArraysOnly(io.BytesIO(pickle.dumps(arrays, protocol=2))).load()
+    back = _ArraysOnly(io.BytesIO(pickle.dumps(arrays, protocol=4))).load()
     assert all(np.array_equal(x, y) and x.dtype == y.dtype for x, y in zip(arrays, back))
     with pytest.raises(UsageError, match="os.system"):
         _ArraysOnly(io.BytesIO(b"cos\nsystem\n(S'true'\ntR.")).load()
