@@ -1,7 +1,7 @@
 """``rnnlab fixed-points``, ``rnnlab portrait`` and ``rnnlab propagate``.
 
-Nothing heavy is imported here at import time: NumPy, JAX and Matplotlib are imported
-inside the handlers so that ``rnnlab --help`` stays instant.
+The case names offered by ``--case`` come from the registry in
+:mod:`rnnlab.dynamics.relu_map`.
 """
 
 from __future__ import annotations
@@ -12,13 +12,13 @@ import math
 import sys
 from pathlib import Path
 
-from rnnlab import progress
+from rnnlab.cli import progress
+from rnnlab.cli.outputs import check_figure, figure_data_path, save_figure, write_json
+from rnnlab.dynamics.relu_map import CASES
 from rnnlab.errors import UsageError
 from rnnlab.memory import check_memory
-from rnnlab.outputs import check_figure, figure_data_path, save_figure, write_json
 
-# Kept in step with rnnlab.dynamics.relu_map.CASES (that module imports NumPy).
-CASE_NAMES = ("decay", "explode", "line", "identity")
+CASE_NAMES = tuple(CASES)
 
 
 def register(subparsers) -> None:
@@ -104,7 +104,7 @@ def _weights(args):
     """``(W, label)`` from --eig / --case / --weights; a UsageError for any bad input."""
     import numpy as np
 
-    from rnnlab.dynamics.relu_map import CASES, DEFAULT_ANGLE, check_weights, two_unit_weights
+    from rnnlab.dynamics.relu_map import CASES, DEFAULT_ANGLE, check_weights, two_unit
 
     if args.weights is not None:
         if args.angle is not None:
@@ -120,7 +120,7 @@ def _weights(args):
     angle = DEFAULT_ANGLE if args.angle is None else args.angle
     lam = tuple(args.eig) if args.eig is not None else CASES[args.case]
     name = f"case {args.case}, " if args.case else ""
-    return two_unit_weights(*lam, angle), f"{name}eigenvalues {lam[0]:g}, {lam[1]:g}, angle {angle:g} deg"
+    return two_unit(*lam, angle), f"{name}eigenvalues {lam[0]:g}, {lam[1]:g}, angle {angle:g} deg"
 
 
 def fixed_points_command(args) -> int:
@@ -187,7 +187,7 @@ def _check_pattern_search(n: int, exact_max_n: int) -> None:
 
 def portrait_command(args) -> int:
     from rnnlab.dynamics.fixed_points import fixed_points
-    from rnnlab.dynamics.relu_map import CASES, DEFAULT_ANGLE, two_unit_weights
+    from rnnlab.dynamics.relu_map import CASES, DEFAULT_ANGLE, two_unit
 
     check_figure(args.out, "--out")
     angle = DEFAULT_ANGLE if args.angle is None else args.angle
@@ -199,7 +199,7 @@ def portrait_command(args) -> int:
         chosen = [("custom", tuple(args.eig))]
     panels, records = [], []
     for name, (l1, l2) in chosen:
-        w = two_unit_weights(l1, l2, angle)
+        w = two_unit(l1, l2, angle)
         panels.append((f"{name}: $\\lambda$ = ({l1:g}, {l2:g}), angle {angle:g}$^\\circ$", w))
         records.append({"case": name, "eigenvalues": [l1, l2], "angle_deg": angle, "W": w.tolist(),
                         "fixed_sets": [s.to_dict() for s in fixed_points(w)]})

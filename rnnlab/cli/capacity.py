@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import sys
 from pathlib import Path
 
-from rnnlab import progress
+from rnnlab.cli import progress
 from rnnlab.errors import UsageError
 from rnnlab.memory import check_memory
-from rnnlab.outputs import check_figure, check_folder, figure_data_path, save_figure, write_json
+from rnnlab.cli.outputs import check_figure, check_folder, figure_data_path, save_figure, write_json
 
 
 def parse_sizes(text: str) -> list[int]:
