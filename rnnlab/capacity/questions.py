@@ -97,7 +97,8 @@ def rank(name: str, n: int, *, layers: int | None = None, seeds: Sequence[int] =
     (the generic rank). ``layers`` applies to the layered families (see ``rnnlab capacity
     --help``). Raises ValueError naming the choices for an unknown name.
     """
-    (n,) = _sizes(n)
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        raise UsageError(f"n must be a size >= 1, got {n!r}")
     return RankReport(measure(get(name)(n, layers=layers), seeds=tuple(seeds)))
 
 
