@@ -55,7 +55,9 @@ def register(subparsers) -> None:
                    "(n, n) unitary or real orthogonal, sample(key) -> theta (P,)")
     p.add_argument("--layers", type=int, help="layers for restricted-stack/givens/householder "
                    "(default: 2 / max(N, 2) / N)")
-    p.add_argument("--seeds", type=int, default=3, help="random points per size (rank) or the target seed count (fit) (default 3)")
+    p.add_argument("--seeds", type=int, default=3,
+                   help="number of seeds (as in every command): random points per size (rank; atlas uses at most "
+                   "2) or random targets per size (fit) (default 3)")
     p.add_argument("--exact", action="store_true",
                    help="also certify the rank: an exact rank at a rational point (a proven lower bound) against "
                    "P minus the known redundancies (an upper bound)")

@@ -40,7 +40,7 @@ def register(subparsers) -> None:
                    "from trajectories (default 10)")
     p.add_argument("--seed", type=int, default=0,
                    help="seed for sampled patterns and the simulation check (default 0)")
-    p.add_argument("--json", action="store_true", help="print a JSON list of fixed sets")
+    p.add_argument("--json", action="store_true", help="print a JSON list of fixed sets on stdout, nothing else")
     p.set_defaults(func=fixed_points_command)
 
     p = subparsers.add_parser(
@@ -74,7 +74,7 @@ def register(subparsers) -> None:
                    "orthogonal, scaled-identity (default np)")
     p.add_argument("--opt", action="append", default=[], metavar="KEY=VALUE",
                    help="initialiser option, e.g. scale=0.5 or g=1.2 (repeatable; default none)")
-    p.add_argument("--n", type=int, default=100, help="hidden units (default 100)")
+    p.add_argument("--n", type=int, default=100, help="hidden units, one int (default 100)")
     p.add_argument("--T", type=int, default=1000, help="steps (default 1000)")
     p.add_argument("--trials", type=int, default=4, help="independent draws of W, W_hx and inputs (default 4)")
     p.add_argument("--n-in", type=int, default=2, help="input size (default 2)")
@@ -83,7 +83,7 @@ def register(subparsers) -> None:
                    help="input-weight scale: sussillo-abbott (default), literal, or a number")
     p.add_argument("--lyapunov", type=int, default=8, metavar="K", help="how many Lyapunov exponents (default 8)")
     p.add_argument("--seed", type=int, default=0, help="seed of W, W_hx and the inputs (default 0)")
-    p.add_argument("--json", action="store_true", help="print the measurements as JSON")
+    p.add_argument("--json", action="store_true", help="print the measurements as JSON on stdout, nothing else")
     p.add_argument("--plot", type=Path, metavar="FILE", help="also draw them (.png, .pdf or .svg); "
                    "the measurements go first to FILE with suffix .json")
     p.set_defaults(func=propagate_command)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rnnlab.errors import UsageError
+from rnnlab.cli.outputs import FIGURE_SUFFIXES, check_file, save_figure
 
 
 def register(subparsers) -> None:
@@ -15,22 +15,15 @@ def register(subparsers) -> None:
     )
     plot.add_argument("runs", nargs="+", metavar="RUN", help="run folders (written by rnnlab train)")
     plot.add_argument("--out", default="curves.png", metavar="FILE",
-                      help="picture to write: .png, .pdf or .svg (default: curves.png)")
+                      help="picture to write: .png, .pdf or .svg; missing folders are created (default: curves.png)")
     plot.set_defaults(func=_plot)
 
 
 def _plot(args) -> int:
     from rnnlab.training import curves
 
-    out = Path(args.out)
-    if out.suffix.lower() not in (".png", ".pdf", ".svg"):
-        raise UsageError(f"--out {out}: the picture must end in .png, .pdf or .svg")
-    if not out.parent.is_dir():
-        raise UsageError(f"--out {out}: folder {out.parent} does not exist")
+    out = check_file(args.out, "--out", FIGURE_SUFFIXES)
     folders = [Path(run) for run in args.runs]
-    try:
-        curves.write(folders, out)
-    except OSError as exc:
-        raise UsageError(f"cannot write {out}: {exc.strerror}") from None
+    save_figure(curves.figure(folders), out)  # the data stays in the run folders
     print(f"{len(folders)} run(s) drawn in {out}")
     return 0

@@ -21,7 +21,7 @@ def register(subparsers) -> None:
     sweep.add_argument("--out", metavar="DIR", help="sweep folder (default runs/sweep-NAME)")
     sweep.add_argument("--jobs", type=int, default=1, metavar="J", help="grid points run in parallel (default 1)")
     sweep.add_argument("--quick", action="store_true", help="apply the file's [quick] overrides (tiny runs)")
-    sweep.add_argument("--seeds", type=int, metavar="K", help="override: seeds vmapped inside each point")
+    sweep.add_argument("--seeds", type=int, metavar="K", help="override: number of seeds, vmapped inside each point")
     sweep.add_argument("--steps", type=int, metavar="S", help="override: training steps of every point")
     sweep.add_argument("--where", action="append", metavar="KEY=VALUE",
                        help="run only the grid points whose config has this value (repeatable), e.g. --where T=150")

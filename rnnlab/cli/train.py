@@ -6,12 +6,14 @@ Nothing heavy is imported here at import time: JAX loads inside the handlers.
 from __future__ import annotations
 
 import argparse
+import json
+import sys
 
 from rnnlab.cli import progress
 from rnnlab.cli.config_files import find_config
 from rnnlab.errors import UsageError
 from rnnlab.memory import check_memory
-from rnnlab.cli.outputs import check_file, check_folder, write_json
+from rnnlab.cli.outputs import check_folder
 from rnnlab.training.config import FIELDS, field_type
 
 
@@ -38,7 +40,7 @@ def register(subparsers) -> None:
         "and size, to set up equal-count comparisons (a model the task cannot train is listed "
         "with the reason).")
     models.add_argument("--task", default="copy", help="task name, see 'rnnlab tasks' (default copy)")
-    models.add_argument("--n", type=int, default=128, help="hidden units (default 128)")
+    models.add_argument("--n", type=int, default=128, help="hidden units, one int (default 128)")
     models.add_argument("--T", type=int, default=100, help="sequence length or delay of the task (default 100)")
     models.add_argument("--data", metavar="DIR", help="the task's data folder (action: sets the input size)")
     models.set_defaults(func=_models)
@@ -53,7 +55,7 @@ def register(subparsers) -> None:
         "gradients and no re-projection, and print max|W^H W - I| every REPORT_EVERY steps: "
         "how often a float32 run needs to re-project onto U(N).",
     )
-    drift.add_argument("--n", type=int, default=128, help="size of W (default 128)")
+    drift.add_argument("--n", type=int, default=128, help="size of W, one int (default 128)")
     drift.add_argument("--steps", type=int, default=100_000, help="Cayley steps (default 100000)")
     drift.add_argument("--lr", type=float, default=1e-3, help="learning rate of the step (default 1e-3)")
     drift.add_argument("--seed", type=int, default=0, help="seed of W and the gradients (default 0)")
@@ -61,7 +63,9 @@ def register(subparsers) -> None:
                        help="print the error every K steps (default 10000)")
     drift.add_argument("--rms-normalise", action="store_true",
                        help="normalise the gradient by RMSprop statistics before the step")
-    drift.add_argument("--json", metavar="FILE", help="also write the measurements as JSON to FILE")
+    # nargs="?" only to catch the old form --json FILE with a clear message.
+    drift.add_argument("--json", nargs="?", const=True, default=False, metavar="",
+                       help="print the measurements as JSON on stdout, nothing else (as in every command)")
     drift.set_defaults(func=_drift)
 
 
@@ -132,19 +136,22 @@ def _tasks(args) -> int:
 def _drift(args) -> int:
     if args.n < 1 or args.steps < 1 or args.report_every < 1:
         raise UsageError("n, steps and report-every must be >= 1")
-    if args.json:
-        check_file(args.json, "--json")
+    if isinstance(args.json, str):
+        raise UsageError(f"--json takes no FILE: it prints JSON on stdout, as in every command "
+                         f"(use --json > {args.json})")
     # W, the gradient, the Cayley solve and its workspace: about a dozen complex64 N x N.
     check_memory(12 * 8 * args.n * args.n, f"Cayley steps at n={args.n}")
 
     from rnnlab.training.drift import cayley_drift
 
     rows = cayley_drift(args.n, args.steps, args.lr, args.seed, args.report_every, args.rms_normalise)
+    if args.json:
+        json.dump({"n": args.n, "lr": args.lr, "seed": args.seed, "steps": args.steps,
+                   "rms_normalise": args.rms_normalise, "dtype": "complex64", "rows": rows}, sys.stdout, indent=2)
+        print()
+        return 0
     for row in rows:
         print(f"step {row['step']:>8}  unitarity error {row['unitarity_error']:.3e}")
-    if args.json:
-        write_json(args.json, {"n": args.n, "lr": args.lr, "seed": args.seed, "steps": args.steps,
-                               "rms_normalise": args.rms_normalise, "dtype": "complex64", "rows": rows})
     print(f"final float32 unitarity error after {args.steps} Cayley steps: {rows[-1]['unitarity_error']:.3e}")
     return 0
 
