@@ -72,7 +72,7 @@ def register(subparsers) -> None:
     p.add_argument("--json", action="store_true", help="print a JSON list of records on stdout, nothing else")
     p.add_argument("--plot", type=Path, metavar="FILE", help="draw rank (or residual) vs N to FILE (.png/.pdf); "
                    "the data goes to FILE with suffix .json first")
-    p.set_defaults(func=run)
+    p.set_defaults(func=capacity_command)
 
 
 def _selected(args) -> list[str]:
@@ -89,7 +89,7 @@ def _selected(args) -> list[str]:
     return chosen
 
 
-def run(args) -> int:
+def capacity_command(args) -> int:
     if args.action == "atlas" and args.n == "8":
         args.n = "2:32"
     sizes = parse_sizes(args.n)

@@ -33,7 +33,7 @@ def register(subparsers, run_argv: Callable[[list[str]], int]) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--out", type=Path, default=Path("runs/demo"), help="output folder (default runs/demo)")
-    p.set_defaults(func=run, run_argv=run_argv)
+    p.set_defaults(func=demo_command, run_argv=run_argv)
 
 
 class _Tee:
@@ -83,7 +83,7 @@ def _steps(out: Path) -> list[tuple[str, list[str]]]:
     ]
 
 
-def run(args) -> int:
+def demo_command(args) -> int:
     out: Path = check_folder(args.out, "--out")
     out.mkdir(parents=True, exist_ok=True)
     steps = _steps(out)

@@ -129,7 +129,7 @@ def _tasks(args) -> int:
     from rnnlab.training import tasks
 
     for name in tasks.names():
-        print(f"{name:<15} {tasks.REGISTRY[name].description}")
+        print(f"{name:<15} {tasks.REGISTRY.describe(name)}")
     return 0
 
 

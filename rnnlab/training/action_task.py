@@ -193,4 +193,4 @@ def make(T: int, data: str | None) -> ActionRecognition:
 
 
 # Registration: tasks.py imports this module at its end, so the registry lists the task.
-tasks.REGISTRY[ActionRecognition.name] = ActionRecognition
+tasks.REGISTRY.add(ActionRecognition.name, ActionRecognition, ActionRecognition.description)

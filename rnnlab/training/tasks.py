@@ -49,6 +49,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from rnnlab.errors import UsageError
+from rnnlab.registry import Registry
 from rnnlab.training import cells as cells_mod
 
 COPY_SYMBOLS = 8
@@ -500,15 +501,20 @@ class Speech(Task):
         return evaluate
 
 
-REGISTRY: dict[str, type[Task]] = {
-    t.name: t for t in (Addition, Multiplication, Copy, SystemID, PixelMNIST, PermutedMNIST, Speech)
-}
+REGISTRY: Registry[type[Task]] = Registry("task")
+for _task in (Addition, Multiplication, Copy, SystemID, PixelMNIST, PermutedMNIST, Speech):
+    REGISTRY.add(_task.name, _task, _task.description)
 MIN_T = {"addition": 2, "multiplication": 2, "copy": 1, "system-id": 1}
 SYSTEM_ID_TARGETS = ("full", "restricted")
 
 
 def names() -> list[str]:
-    return list(REGISTRY)
+    return REGISTRY.names()
+
+
+def get(name: str) -> type[Task]:
+    """The task class ``name``; a UsageError naming the choices otherwise."""
+    return REGISTRY.get(name)
 
 
 def make(name: str, T: int, n: int, *, target: str = "full", target_seed: int = 0,
@@ -517,8 +523,7 @@ def make(name: str, T: int, n: int, *, target: str = "full", target_seed: int = 
     system-id; ``permutation_seed`` (pmnist), ``data`` (an IDX folder) and ``train_subset``
     (first K training images, 0: all) for mnist / pmnist; for speech ``data`` is a TIMIT folder
     (default: the espeak corpus) and ``train_subset`` the first K training utterances."""
-    if name not in REGISTRY:
-        raise UsageError(f"unknown task {name!r}; choose from {', '.join(REGISTRY)}")
+    get(name)  # an unknown name fails here, naming the choices
     if name in ("mnist", "pmnist"):
         from rnnlab.training.datasets.mnist import MNIST_LENGTHS
 
@@ -526,7 +531,7 @@ def make(name: str, T: int, n: int, *, target: str = "full", target_seed: int = 
             raise UsageError(f"T must be one of {', '.join(map(str, MNIST_LENGTHS))} for {name}, got {T!r}")
         if data is not None and not Path(data).expanduser().is_dir():
             raise UsageError(f"--data {data!r} is not a folder of MNIST IDX files")
-        return REGISTRY[name](T, permuted=name == "pmnist", permutation_seed=permutation_seed,
+        return get(name)(T, permuted=name == "pmnist", permutation_seed=permutation_seed,
                               data=data, train_subset=train_subset)
     if name == "action":
         from rnnlab.training.action_task import make as make_action
@@ -545,7 +550,7 @@ def make(name: str, T: int, n: int, *, target: str = "full", target_seed: int = 
         if target not in SYSTEM_ID_TARGETS:
             raise UsageError(f"unknown system-id target {target!r}; choose from {', '.join(SYSTEM_ID_TARGETS)}")
         return SystemID(T, n, target, target_seed)
-    return REGISTRY[name](T)
+    return get(name)(T)
 
 
 # The action-recognition task lives in its own module, which adds itself to REGISTRY.
