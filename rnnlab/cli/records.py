@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 
@@ -19,9 +20,11 @@ def register(subparsers) -> None:
 
 
 def _run(args) -> int:
-    from rnnlab.training.records import export, read_csv_rows
+    from rnnlab.training.records import export
 
     path = export(args.sweeps, args.to, max_lines=args.max_lines)
     size = sum(f.stat().st_size for f in args.to.rglob("*") if f.is_file())
-    print(f"wrote {path} and {len(read_csv_rows(path))} row(s); record folder {args.to}: {size / 1024:.0f} KiB")
+    with open(path, newline="") as fh:
+        rows = sum(1 for _ in csv.DictReader(fh))
+    print(f"wrote {path} and {rows} row(s); record folder {args.to}: {size / 1024:.0f} KiB")
     return 0

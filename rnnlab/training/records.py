@@ -58,8 +58,7 @@ def thin(lines: list[str], max_lines: int) -> list[str]:
     return [lines[i] for i in sorted(keep)]
 
 
-def read_csv_rows(path: Path) -> list[dict[str, str]]:
-    """The rows of a results.csv as dicts of strings."""
+def _read_rows(path: Path) -> list[dict[str, str]]:
     with open(path, newline="") as fh:
         return list(csv.DictReader(fh))
 
@@ -91,7 +90,7 @@ def export(sweeps: list[Path], dest: Path, *, max_lines: int = 500) -> Path:
     rows: list[dict[str, str]] = []
     seen: dict[str, Path] = {}
     for s in sweeps:
-        for row in read_csv_rows(s / RESULTS):
+        for row in _read_rows(s / RESULTS):
             point = row["point"]
             if seen.setdefault(point, s) != s:
                 raise UsageError(f"point {point} is in both {seen[point]} and {s}")
