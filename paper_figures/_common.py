@@ -11,7 +11,7 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from rnnlab.config_files import config_dir
+from rnnlab.cli.config_files import config_dir
 
 
 def parser(name: str, description: str) -> argparse.ArgumentParser:

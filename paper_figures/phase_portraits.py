@@ -15,13 +15,13 @@ def main(argv=None) -> int:
     args = parser(NAME, __doc__.splitlines()[0]).parse_args(argv)
     from rnnlab.dynamics.fixed_points import fixed_points
     from rnnlab.dynamics.portrait import portrait_figure
-    from rnnlab.dynamics.relu_map import CASES, DEFAULT_ANGLE, simulate_outcomes, two_unit_weights
+    from rnnlab.dynamics.relu_map import CASES, DEFAULT_ANGLE, simulate_outcomes, two_unit
 
     angles = [DEFAULT_ANGLE, 135.0] if args.quick else [0.0, DEFAULT_ANGLE, 60.0, 90.0, 135.0]
     rows = []
     for case, (l1, l2) in CASES.items():
         for angle in angles:
-            w = two_unit_weights(l1, l2, angle)
+            w = two_unit(l1, l2, angle)
             out = simulate_outcomes(w, steps=200 if args.quick else 2000)
             for fs in fixed_points(w):
                 rows.append(dict(case=case, lambda1=l1, lambda2=l2, angle=angle,
@@ -29,7 +29,7 @@ def main(argv=None) -> int:
                                  point_h1=fs.point[0], point_h2=fs.point[1],
                                  spectral_radius=fs.spectral_radius, **out.to_dict()))
     save_rows(args.out, NAME, rows, dict(cases=CASES, angles=angles, quick=args.quick))
-    panels = [(f"{case}: $\\lambda$ = ({l1:g}, {l2:g})", two_unit_weights(l1, l2, DEFAULT_ANGLE))
+    panels = [(f"{case}: $\\lambda$ = ({l1:g}, {l2:g})", two_unit(l1, l2, DEFAULT_ANGLE))
               for case, (l1, l2) in CASES.items()]
     save_figure(portrait_figure(panels), args.out, NAME)
     return 0

@@ -9,7 +9,7 @@ import pytest
 from rnnlab.capacity.plots import plot_fit, plot_rank
 from rnnlab.dynamics.portrait import portrait_figure
 from rnnlab.dynamics.propagation import Propagation, propagation_figure
-from rnnlab.dynamics.relu_map import two_unit_weights
+from rnnlab.dynamics.relu_map import two_unit
 
 
 @pytest.fixture
@@ -32,7 +32,7 @@ def _propagation(steps):
 def test_figures_touch_no_global_state(no_backend_switch):
     records = [dict(parameterization="full", n=n, rank=n * n, params=n * n, full_capacity=True,
                     best_residual=1e-12) for n in (2, 3, 4)]
-    figures = [plot_rank(records), plot_fit(records), portrait_figure([("line", two_unit_weights(1.0, 0.5, 30))]),
+    figures = [plot_rank(records), plot_fit(records), portrait_figure([("line", two_unit(1.0, 0.5, 30))]),
                propagation_figure([_propagation([1, 2, 5, 10, 20, 50, 100])])]
     assert all(isinstance(f, matplotlib.figure.Figure) for f in figures)
 

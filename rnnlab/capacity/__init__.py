@@ -6,23 +6,29 @@
 - :mod:`~rnnlab.capacity.explain` the null space split into known redundancies and a remainder.
 - :mod:`~rnnlab.capacity.exact` the same rank in exact arithmetic (sympy) for small N.
 - :mod:`~rnnlab.capacity.fit` fitting a Haar-random target: does the image reach it?
-
-Names are re-exported lazily so that ``rnnlab --help`` does not import JAX.
+- :mod:`~rnnlab.capacity.atlas` every family's rank against its rank law over a range of N.
+- :mod:`~rnnlab.capacity.questions` one call per question: :func:`rank`, :func:`atlas`.
 """
 
 from __future__ import annotations
 
-from rnnlab._lazy import lazy_exports
+from rnnlab.capacity.parameterizations import Parameterization, get, names
+from rnnlab.capacity.jacobian import measure, jacobian, CapacityReport
+from rnnlab.capacity.exact import exact_rank
+from rnnlab.capacity.fit import fit_target
+from rnnlab.capacity.questions import AtlasTable, RankReport, atlas, rank
 
-_EXPORTS = {
-    "Parameterization": "rnnlab.capacity.parameterizations",
-    "get": "rnnlab.capacity.parameterizations",
-    "names": "rnnlab.capacity.parameterizations",
-    "measure": "rnnlab.capacity.jacobian",
-    "jacobian": "rnnlab.capacity.jacobian",
-    "CapacityReport": "rnnlab.capacity.jacobian",
-    "exact_rank": "rnnlab.capacity.exact",
-    "fit_target": "rnnlab.capacity.fit",
-}
-
-__all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+__all__ = [
+    "AtlasTable",
+    "RankReport",
+    "atlas",
+    "rank",
+    "CapacityReport",
+    "Parameterization",
+    "exact_rank",
+    "fit_target",
+    "get",
+    "jacobian",
+    "measure",
+    "names",
+]

@@ -45,6 +45,7 @@ from rnnlab.capacity.kronecker import KroneckerUnitary, prime_sizes
 from rnnlab.capacity.meshes import clements_columns, mesh_factors, reck_columns
 from rnnlab.capacity.orthogonal import RealReflection, RotationLayer, SignDiagonal, SkewCayley, SkewExponential
 from rnnlab.errors import UsageError, check_int
+from rnnlab.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -216,37 +217,36 @@ def _givens_real(n, layers, rng):
     return [RotationLayer(n, f"G{k + 1}", offset=k % 2) for k in reversed(range(layers))]
 
 
-REGISTRY: dict[str, Entry] = {
-    e.name: e
-    for e in [
-        Entry("restricted", "Arjovsky et al. D3 R2 F^-1 D2 Pi R1 F D1 (7N params)", _restricted),
-        Entry("restricted-stack", "L restricted blocks multiplied (7NL params)", _restricted_stack, lambda n: 2),
-        Entry("full", "W0 expm(A), A skew-Hermitian from N^2 reals (full-capacity tangent space)", _full),
-        Entry("givens", "L layers of 2x2 unitary rotations (EUNN) then a diagonal phase", _givens, lambda n: max(n, 2)),
-        Entry("householder", "k complex Householder reflections then a diagonal phase", _householder, lambda n: n),
-        Entry("cayley", "(I + A)^-1 (I - A) D, A skew-Hermitian from N^2 reals", _cayley),
-        Entry("eunn-fft", "FFT-style EUNN (Jing et al. 2017): log2 N butterfly layers of 2x2 rotations, then a "
-              "diagonal phase", _eunn_fft, fft_layers),
-        Entry("kru", "Kronecker product of small unitaries expm(A_k), one per prime factor of N (KRU, Jose et al. "
-              "2018)", _kru),
-        Entry("lie-algebra", "expm(sum_j lambda_j T_j), T_j a basis of u(N) (Hyland & Ratsch 2017)", _lie_algebra),
-        Entry("reck", "triangular mesh of N(N-1)/2 Mach-Zehnder blocks and N output phases (Reck et al. 1994)", _reck),
-        Entry("clements", "rectangular mesh of N(N-1)/2 Mach-Zehnder blocks and N output phases (Clements et al. "
-              "2016)", _clements),
-        Entry("exprnn", "expm(S), S real skew-symmetric: onto SO(N) (expRNN, Lezcano-Casado & Martinez-Rubio 2019)",
-              _exprnn, manifold="O"),
-        Entry("scornn", "(I + S)^-1 (I - S) D, S real skew, D fixed +-1 (scoRNN, Helfrich et al. 2018)", _scornn,
-              manifold="O"),
-        Entry("householder-real", "k real Householder reflections (oRNN, Mhammedi et al. 2017); default k = N",
-              _householder_real, lambda n: n, manifold="O"),
-        Entry("givens-real", "L brick layers of real 2x2 rotations (Givens product); default L = N", _givens_real,
-              lambda n: max(n, 2), manifold="O"),
-    ]
-}
+REGISTRY: Registry[Entry] = Registry("parameterization")
+for _entry in [
+    Entry("restricted", "Arjovsky et al. D3 R2 F^-1 D2 Pi R1 F D1 (7N params)", _restricted),
+    Entry("restricted-stack", "L restricted blocks multiplied (7NL params)", _restricted_stack, lambda n: 2),
+    Entry("full", "W0 expm(A), A skew-Hermitian from N^2 reals (full-capacity tangent space)", _full),
+    Entry("givens", "L layers of 2x2 unitary rotations (EUNN) then a diagonal phase", _givens, lambda n: max(n, 2)),
+    Entry("householder", "k complex Householder reflections then a diagonal phase", _householder, lambda n: n),
+    Entry("cayley", "(I + A)^-1 (I - A) D, A skew-Hermitian from N^2 reals", _cayley),
+    Entry("eunn-fft", "FFT-style EUNN (Jing et al. 2017): log2 N butterfly layers of 2x2 rotations, then a "
+          "diagonal phase", _eunn_fft, fft_layers),
+    Entry("kru", "Kronecker product of small unitaries expm(A_k), one per prime factor of N (KRU, Jose et al. "
+          "2018)", _kru),
+    Entry("lie-algebra", "expm(sum_j lambda_j T_j), T_j a basis of u(N) (Hyland & Ratsch 2017)", _lie_algebra),
+    Entry("reck", "triangular mesh of N(N-1)/2 Mach-Zehnder blocks and N output phases (Reck et al. 1994)", _reck),
+    Entry("clements", "rectangular mesh of N(N-1)/2 Mach-Zehnder blocks and N output phases (Clements et al. "
+          "2016)", _clements),
+    Entry("exprnn", "expm(S), S real skew-symmetric: onto SO(N) (expRNN, Lezcano-Casado & Martinez-Rubio 2019)",
+          _exprnn, manifold="O"),
+    Entry("scornn", "(I + S)^-1 (I - S) D, S real skew, D fixed +-1 (scoRNN, Helfrich et al. 2018)", _scornn,
+          manifold="O"),
+    Entry("householder-real", "k real Householder reflections (oRNN, Mhammedi et al. 2017); default k = N",
+          _householder_real, lambda n: n, manifold="O"),
+    Entry("givens-real", "L brick layers of real 2x2 rotations (Givens product); default L = N", _givens_real,
+          lambda n: max(n, 2), manifold="O"),
+]:
+    REGISTRY.add(_entry.name, _entry, _entry.description)
 
 
 def names() -> list[str]:
-    return list(REGISTRY)
+    return REGISTRY.names()
 
 
 def get(name: str) -> Entry:
@@ -255,10 +255,7 @@ def get(name: str) -> Entry:
         from rnnlab.capacity.custom import load_entry
 
         return load_entry(name)
-    try:
-        return REGISTRY[name]
-    except KeyError:
-        raise UsageError(f"unknown parameterization {name!r}; choose from {', '.join(REGISTRY)}") from None
+    return REGISTRY.get(name)
 
 
 def takes_layers(name: str) -> bool:

@@ -1,7 +1,7 @@
 """Figures of the capacity records: rank vs N against N^2 and P; fit residual vs N.
 
 Each function returns a matplotlib Figure and touches no global state (no backend choice):
-the caller saves it (the CLI through :func:`rnnlab.outputs.save_figure`) or shows it.
+the caller saves it (the CLI through :func:`rnnlab.cli.outputs.save_figure`) or shows it.
 """
 
 from __future__ import annotations

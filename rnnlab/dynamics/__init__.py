@@ -11,42 +11,63 @@
 - :mod:`rnnlab.dynamics.propagation` gradient norm, singular values and Lyapunov exponents
   of ``dh_t/dh_0`` along input-driven trajectories, and input sensitivity.
 - :mod:`rnnlab.dynamics.spectrum` the np initialiser's eigenvalues against Marchenko-Pastur.
-
-Names are re-exported lazily (PEP 562): ``import rnnlab.dynamics`` costs nothing, so the
-CLI's ``--help`` stays instant and the training code pays only for what it uses.
 """
 
 from __future__ import annotations
 
-from rnnlab._lazy import lazy_exports
+from rnnlab.dynamics import initializers
+from rnnlab.dynamics.initializers import (
+    ALPHA_READINGS,
+    DEFAULT_ALPHA,
+    input_alpha,
+    input_weights,
+    output_weights,
+)
+from rnnlab.dynamics.relu_map import (
+    CASES,
+    Outcomes,
+    check_weights,
+    relu_step,
+    simulate_outcomes,
+    trajectories,
+    two_unit,
+)
+from rnnlab.dynamics.fixed_points import FixedSet, fixed_points, visited_supports
+from rnnlab.dynamics.portrait import portrait, portrait_figure, portrait_panel
+from rnnlab.dynamics.propagation import Propagation, propagate, propagation_figure, measure_trajectory
+from rnnlab.dynamics.spectrum import (
+    marchenko_pastur_density,
+    np_eigenvalues,
+    np_predicted_density,
+    ks_distance,
+)
 
-_EXPORTS = {
-    "initializers": "rnnlab.dynamics",
-    "ALPHA_READINGS": "rnnlab.dynamics.initializers",
-    "DEFAULT_ALPHA": "rnnlab.dynamics.initializers",
-    "input_alpha": "rnnlab.dynamics.initializers",
-    "input_weights": "rnnlab.dynamics.initializers",
-    "output_weights": "rnnlab.dynamics.initializers",
-    "CASES": "rnnlab.dynamics.relu_map",
-    "Outcomes": "rnnlab.dynamics.relu_map",
-    "check_weights": "rnnlab.dynamics.relu_map",
-    "relu_step": "rnnlab.dynamics.relu_map",
-    "simulate_outcomes": "rnnlab.dynamics.relu_map",
-    "trajectories": "rnnlab.dynamics.relu_map",
-    "two_unit_weights": "rnnlab.dynamics.relu_map",
-    "FixedSet": "rnnlab.dynamics.fixed_points",
-    "fixed_points": "rnnlab.dynamics.fixed_points",
-    "visited_supports": "rnnlab.dynamics.fixed_points",
-    "portrait_figure": "rnnlab.dynamics.portrait",
-    "portrait_panel": "rnnlab.dynamics.portrait",
-    "Propagation": "rnnlab.dynamics.propagation",
-    "propagate": "rnnlab.dynamics.propagation",
-    "propagation_figure": "rnnlab.dynamics.propagation",
-    "measure_trajectory": "rnnlab.dynamics.propagation",
-    "marchenko_pastur_density": "rnnlab.dynamics.spectrum",
-    "np_eigenvalues": "rnnlab.dynamics.spectrum",
-    "np_predicted_density": "rnnlab.dynamics.spectrum",
-    "ks_distance": "rnnlab.dynamics.spectrum",
-}
-
-__all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+__all__ = [
+    "ALPHA_READINGS",
+    "CASES",
+    "DEFAULT_ALPHA",
+    "FixedSet",
+    "Outcomes",
+    "Propagation",
+    "check_weights",
+    "fixed_points",
+    "initializers",
+    "input_alpha",
+    "input_weights",
+    "ks_distance",
+    "marchenko_pastur_density",
+    "measure_trajectory",
+    "np_eigenvalues",
+    "np_predicted_density",
+    "output_weights",
+    "portrait",
+    "portrait_figure",
+    "portrait_panel",
+    "propagate",
+    "propagation_figure",
+    "relu_step",
+    "simulate_outcomes",
+    "trajectories",
+    "two_unit",
+    "visited_supports",
+]

@@ -84,7 +84,7 @@ class FixedSet:
         }
 
 
-def default_tolerance(w, dtype=np.float64) -> float:
+def unit_eigenvalue_tolerance(w, dtype=np.float64) -> float:
     """``100 n eps(dtype) max(1, ||W||_2)``: how close an eigenvalue must be to 1 to count as 1.
 
     Pass the dtype the weights were *made* in: a float32 matrix has its eigenvalues only to
@@ -325,7 +325,7 @@ def fixed_points(
     """Every fixed set of ``h -> relu(W h + b)``: maximal convex pieces, largest first.
 
     ``w`` ``(n, n)``, ``b`` ``(n,)`` (default zeros). ``tol`` (default
-    :func:`default_tolerance` in the weights' dtype) decides when an eigenvalue equals 1.
+    :func:`unit_eigenvalue_tolerance` in the weights' dtype) decides when an eigenvalue equals 1.
     For ``n <= exact_max_n`` all ``2^n`` supports are examined (exact); above, only the
     supports visited from ``starts`` random starts over ``steps`` steps (``seed``).
     Raises :class:`~rnnlab.errors.UsageError` for non-square, empty or non-finite input.
@@ -333,7 +333,7 @@ def fixed_points(
     in_dtype = np.asarray(w).dtype
     w, b = check_weights(w, b)
     if tol is None:
-        tol = default_tolerance(w, in_dtype if np.issubdtype(in_dtype, np.floating) else np.float64)
+        tol = unit_eigenvalue_tolerance(w, in_dtype if np.issubdtype(in_dtype, np.floating) else np.float64)
     n = w.shape[0]
     if n <= exact_max_n:
         supports = [c for k in range(n + 1) for c in itertools.combinations(range(n), k)]

@@ -37,18 +37,11 @@ import jax
 import jax.numpy as jnp
 
 from rnnlab.errors import UsageError, check_int
+from rnnlab.registry import Registry
 
 Initializer = Callable[..., jax.Array]
 
-_REGISTRY: dict[str, Initializer] = {}
-
-
-def _register(name: str) -> Callable[[Initializer], Initializer]:
-    def add(fn: Initializer) -> Initializer:
-        _REGISTRY[name] = fn
-        return fn
-
-    return add
+REGISTRY: Registry[Initializer] = Registry("initialiser")
 
 
 def _float_dtype(dtype) -> jnp.dtype:
@@ -59,7 +52,7 @@ def _float_dtype(dtype) -> jnp.dtype:
 
 def names() -> tuple[str, ...]:
     """The registered recurrent initialisers, sorted."""
-    return tuple(sorted(_REGISTRY))
+    return tuple(sorted(REGISTRY.names()))
 
 
 def get(name: str) -> Initializer:
@@ -67,20 +60,17 @@ def get(name: str) -> Initializer:
 
     Raises :class:`~rnnlab.errors.UsageError` for an unknown name.
     """
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        raise UsageError(f"unknown initialiser {name!r}; choose from {', '.join(names())}") from None
+    return REGISTRY.get(name)
 
 
-@_register("identity")
+@REGISTRY.register("identity", "W = I (IRNN)")
 def identity(key: jax.Array, n: int, *, dtype=None) -> jax.Array:
     """``I``, shape ``(n, n)`` (IRNN). ``key`` is unused, kept for the common signature."""
     del key
     return jnp.eye(check_int(n, "n"), dtype=_float_dtype(dtype))
 
 
-@_register("scaled-identity")
+@REGISTRY.register("scaled-identity", "W = scale I (iRNN, default scale 0.01)")
 def scaled_identity(key: jax.Array, n: int, *, scale: float = 0.01, dtype=None) -> jax.Array:
     """``scale * I``, shape ``(n, n)`` (iRNN; 0.01 is Le et al.'s speech value [check])."""
     del key
@@ -89,7 +79,7 @@ def scaled_identity(key: jax.Array, n: int, *, scale: float = 0.01, dtype=None) 
     return scale * jnp.eye(check_int(n, "n"), dtype=_float_dtype(dtype))
 
 
-@_register("np")
+@REGISTRY.register("np", "np-RNN: (R^T R / n + I) / e_max, symmetric positive definite, top eigenvalue 1")
 def normalized_positive_definite(key: jax.Array, n: int, *, dtype=None) -> jax.Array:
     """The np-RNN matrix ``(R^T R / n + I) / e_max``, shape ``(n, n)``.
 
@@ -107,7 +97,7 @@ def normalized_positive_definite(key: jax.Array, n: int, *, dtype=None) -> jax.A
     return a / e_max
 
 
-@_register("orthogonal")
+@REGISTRY.register("orthogonal", "Haar-random orthogonal W")
 def orthogonal(key: jax.Array, n: int, *, dtype=None) -> jax.Array:
     """A Haar-distributed orthogonal ``(n, n)`` matrix (all singular values 1)."""
     # Imported here: rnnlab.analysis pulls in SciPy, which users of the other
@@ -117,7 +107,7 @@ def orthogonal(key: jax.Array, n: int, *, dtype=None) -> jax.Array:
     return haar_orthogonal(key, check_int(n, "n"), _float_dtype(dtype))
 
 
-@_register("gaussian")
+@REGISTRY.register("gaussian", "W_ij ~ N(0, g^2 / n)")
 def gaussian(key: jax.Array, n: int, *, g: float = 1.0, dtype=None) -> jax.Array:
     """``W_ij ~ N(0, g^2 / n)``, shape ``(n, n)``; spectral radius about ``g`` for large n."""
     n = check_int(n, "n")

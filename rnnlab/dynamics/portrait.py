@@ -3,7 +3,8 @@
 One panel shows the step field ``relu(W h + b) - h`` (arrows of equal length; their shade
 is the step size), sample trajectories, the eigenvectors of ``W`` (dashed) and the fixed
 sets from :func:`rnnlab.dynamics.fixed_points.fixed_points`, coloured by stability.
-Matplotlib is imported inside the functions (Agg backend), so importing this module is cheap.
+Figures are built without pyplot: no backend is chosen and nothing is registered with
+pyplot, so a notebook shows the returned Figure only when asked (display it, or save it).
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from rnnlab.dynamics.fixed_points import FixedSet, fixed_points
-from rnnlab.dynamics.relu_map import check_weights, relu_step, trajectories
+from rnnlab.dynamics.relu_map import CASES, DEFAULT_ANGLE, check_weights, relu_step, trajectories, two_unit
+from rnnlab.errors import UsageError
 
 STABILITY_COLORS = {"attracting": "tab:green", "marginal": "tab:orange", "repelling": "tab:red"}
 
@@ -121,12 +123,31 @@ def portrait_panel(
 
 def portrait_figure(panels: Sequence[tuple[str, np.ndarray]], **kwargs):
     """A figure with one :func:`portrait_panel` per ``(title, W)``, side by side."""
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 4.4), squeeze=False)
+    fig = Figure(figsize=(4.2 * len(panels), 4.4))
+    axes = fig.subplots(1, len(panels), squeeze=False)
     for ax, (title, w) in zip(axes[0], panels):
         portrait_panel(ax, w, title=title, **kwargs)
     fig.suptitle("$h_{t+1} = \\mathrm{relu}(W h_t)$: arrows point along one step, "
                  "purple lines are trajectories", fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def portrait(w=None, *, case: str | None = None, angle: float = DEFAULT_ANGLE, **kwargs):
+    """The phase portrait of one 2-unit map as a matplotlib Figure.
+
+    Give either ``w`` ``(2, 2)`` or ``case``, one of the np-RNN paper's four cases
+    (:data:`rnnlab.dynamics.relu_map.CASES`), drawn with its eigenvector at ``angle`` degrees.
+    ``kwargs`` go to :func:`portrait_panel`. Raises ValueError naming the cases for an unknown
+    case, or when both or neither of ``w`` and ``case`` are given.
+    """
+    if (w is None) == (case is None):
+        raise UsageError("give either w or case")
+    if case is not None:
+        if case not in CASES:
+            raise UsageError(f"unknown case {case!r}; choose from {', '.join(CASES)}")
+        lam1, lam2 = CASES[case]
+        return portrait_figure([(f"{case}: eigenvalues {lam1:g}, {lam2:g}", two_unit(lam1, lam2, angle))], **kwargs)
+    return portrait_figure([("W", w)], **kwargs)

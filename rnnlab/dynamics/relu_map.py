@@ -28,16 +28,16 @@ CASES: dict[str, tuple[float, float]] = {
 DEFAULT_ANGLE = 30.0
 
 
-def two_unit_weights(lam1: float, lam2: float, angle_deg: float = DEFAULT_ANGLE) -> np.ndarray:
+def two_unit(lam1: float, lam2: float, angle: float = DEFAULT_ANGLE) -> np.ndarray:
     """The symmetric ``(2, 2)`` matrix ``R diag(lam1, lam2) R^T``.
 
-    ``R`` rotates by ``angle_deg``, so lambda1's unit eigenvector is
+    ``R`` rotates by ``angle`` degrees, so lambda1's unit eigenvector is
     ``(cos angle, sin angle)`` and lambda2's is ``(-sin angle, cos angle)``.
     """
-    for name, value in (("lambda1", lam1), ("lambda2", lam2), ("angle", angle_deg)):
+    for name, value in (("lambda1", lam1), ("lambda2", lam2), ("angle", angle)):
         if not math.isfinite(value):
             raise UsageError(f"{name} must be finite, got {value!r}")
-    t = math.radians(angle_deg)
+    t = math.radians(angle)
     r = np.array([[math.cos(t), -math.sin(t)], [math.sin(t), math.cos(t)]])
     w = r @ np.diag([lam1, lam2]) @ r.T
     # Exactly symmetric, so eigenvalue routines for symmetric matrices apply.

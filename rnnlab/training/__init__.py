@@ -9,18 +9,30 @@
 - :mod:`rnnlab.training.loop`    :func:`make_train_step`, :func:`make_train_chunk`, :func:`run`.
 - :mod:`rnnlab.training.evaluation` the test batch and whole-split evaluation of a run.
 - :mod:`rnnlab.training.seeds`   several seeds in one program (:func:`over_seeds`, ``seed_keys``).
+- :mod:`rnnlab.training.result`  :func:`train`: one run as one call, a :class:`TrainResult` back.
 - :mod:`rnnlab.training.config`  :class:`TrainConfig`, TOML loading, per-model optimiser defaults.
 - :mod:`rnnlab.training.run_folder` the run folder's files, data-only checkpoints, resume rules.
 - :mod:`rnnlab.training.lock`    :class:`FolderLock`, one writer per run or sweep folder.
 - :mod:`rnnlab.training.curves`  training curves of run folders (a matplotlib Figure).
 - :mod:`rnnlab.training.datasets` offline MNIST and speech data.
-
-Names are re-exported lazily (PEP 562) so that ``rnnlab --help`` does not import JAX.
 """
 
 from __future__ import annotations
 
-from rnnlab._lazy import lazy_exports
+from rnnlab.training.config import TrainConfig
+from rnnlab.training.loop import (
+    TrainState,
+    build,
+    init_state,
+    make_train_step,
+    make_train_chunk,
+    make_eval,
+    run,
+)
+from rnnlab.training.lock import FolderLock
+from rnnlab.training.optim import cayley_unitary
+from rnnlab.training.drift import cayley_drift
+from rnnlab.training.result import TrainResult, train
 
 _EXPORTS = {
     "TrainConfig": "rnnlab.training.config",
@@ -37,3 +49,18 @@ _EXPORTS = {
 }
 
 __all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+__all__ = [
+    "FolderLock",
+    "TrainConfig",
+    "TrainResult",
+    "TrainState",
+    "build",
+    "cayley_drift",
+    "cayley_unitary",
+    "init_state",
+    "make_eval",
+    "make_train_chunk",
+    "make_train_step",
+    "run",
+    "train",
+]

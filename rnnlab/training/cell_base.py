@@ -89,7 +89,7 @@ class Cell:
         """``x (..., n_in) -> (..., state or gate size)``, applied to all steps at once."""
         raise NotImplementedError
 
-    def prepare(self, params: Params):
+    def step_constants(self, params: Params):
         """Per-sequence constants of the recurrence (e.g. ``W^T``), built outside the scan."""
         raise NotImplementedError
 
@@ -126,7 +126,7 @@ class Cell:
             op, w, b, phi = form
             hs = recurrence(op, phi, all_steps, w, b, h0, u)
             return self.readout(params, self.features(hs))
-        consts = self.prepare(params)
+        consts = self.step_constants(params)
 
         def body(h, u_t):
             h = self.step(consts, h, u_t)

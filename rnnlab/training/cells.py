@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 from rnnlab.dynamics import initializers
 from rnnlab.errors import UsageError
+from rnnlab.registry import Registry
 from rnnlab.training.cell_base import EUCLIDEAN, FROZEN, UNITARY, Cell, Params
 from rnnlab.training.exp_rnn import ExpRNN
 from rnnlab.training.lstm import LSTM
@@ -76,33 +77,30 @@ def _no_init(cls, **fixed):
     return build
 
 
-REGISTRY: dict[str, ModelSpec] = {
-    s.name: s
-    for s in [
-        ModelSpec("tanh-rnn", "tanh RNN, W from --init (default orthogonal)", _simple("tanh")),
-        ModelSpec("relu-rnn", "ReLU RNN, W from --init (default orthogonal)", _simple("relu")),
-        ModelSpec("irnn", "ReLU RNN, W = I (Le et al. 2015)", _simple("relu", "identity"), "identity"),
-        ModelSpec("irnn-scaled", "ReLU RNN, W = s I (iRNN)", _simple("relu", "scaled-identity"), "scaled-identity"),
-        ModelSpec("np-rnn", "ReLU RNN, np init (R^T R / N + I) / e_max", _simple("relu", "np"), "np"),
-        ModelSpec("np-tanh-rnn", "tanh RNN, np init", _simple("tanh", "np"), "np"),
-        ModelSpec("lstm", "LSTM, forget bias 1", _no_init(LSTM)),
-        ModelSpec("restricted-urnn", "uRNN, Arjovsky W = D3 R2 F^-1 D2 Pi R1 F D1 (7N)", _no_init(RestrictedURNN)),
-        ModelSpec("full-urnn", "uRNN, dense W on U(N) by the Cayley step (N^2)", _no_init(FullURNN)),
-        ModelSpec("exp-rnn", "orthogonal RNN, W = expm(S - S^T), modReLU", _no_init(ExpRNN)),
-    ]
-}
+REGISTRY: Registry[ModelSpec] = Registry("model")
+for _spec in [
+    ModelSpec("tanh-rnn", "tanh RNN, W from --init (default orthogonal)", _simple("tanh")),
+    ModelSpec("relu-rnn", "ReLU RNN, W from --init (default orthogonal)", _simple("relu")),
+    ModelSpec("irnn", "ReLU RNN, W = I (Le et al. 2015)", _simple("relu", "identity"), "identity"),
+    ModelSpec("irnn-scaled", "ReLU RNN, W = s I (iRNN)", _simple("relu", "scaled-identity"), "scaled-identity"),
+    ModelSpec("np-rnn", "ReLU RNN, np init (R^T R / N + I) / e_max", _simple("relu", "np"), "np"),
+    ModelSpec("np-tanh-rnn", "tanh RNN, np init", _simple("tanh", "np"), "np"),
+    ModelSpec("lstm", "LSTM, forget bias 1", _no_init(LSTM)),
+    ModelSpec("restricted-urnn", "uRNN, Arjovsky W = D3 R2 F^-1 D2 Pi R1 F D1 (7N)", _no_init(RestrictedURNN)),
+    ModelSpec("full-urnn", "uRNN, dense W on U(N) by the Cayley step (N^2)", _no_init(FullURNN)),
+    ModelSpec("exp-rnn", "orthogonal RNN, W = expm(S - S^T), modReLU", _no_init(ExpRNN)),
+]:
+    REGISTRY.add(_spec.name, _spec, _spec.description)
 
 
 def names() -> list[str]:
     """Registered model names, in table order."""
-    return list(REGISTRY)
+    return REGISTRY.names()
 
 
 def get(name: str) -> ModelSpec:
-    try:
-        return REGISTRY[name]
-    except KeyError:
-        raise UsageError(f"unknown model {name!r}; choose from {', '.join(REGISTRY)}") from None
+    """The model ``name`` (its description and builder); a UsageError naming the choices otherwise."""
+    return REGISTRY.get(name)
 
 
 def make(name: str, n: int, n_in: int, n_out: int, **options) -> Cell:

@@ -49,7 +49,7 @@ class ExpRNN(Cell):
     def project_inputs(self, params, x):
         return x @ params["W_in"].T
 
-    def prepare(self, params):
+    def step_constants(self, params):
         return self.recurrent_matrix(params).T, params["b"]
 
     def step(self, consts, h, u):

@@ -219,7 +219,7 @@ def run(cfg: TrainConfig, log=print) -> int:
     out = cfg.run_dir()
     run_folder.check(cfg, out)  # refuse before the lock file lands in a folder that is not ours
     with FolderLock(out), _Signals() as signals:
-        run_folder.prepare(cfg, out)
+        run_folder.claim(cfg, out)
         return _run_locked(cfg, exp, out, signals, log)
 
 

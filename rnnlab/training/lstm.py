@@ -47,7 +47,7 @@ class LSTM(Cell):
     def project_inputs(self, params, x):
         return x @ params["W_x"] + params["b"]
 
-    def prepare(self, params):
+    def step_constants(self, params):
         return params["W_h"]
 
     def step(self, w_h, hc, u):

@@ -109,22 +109,3 @@ def export(sweeps: list[Path], dest: Path, *, max_lines: int = 500) -> Path:
     }, indent=1) + "\n")
     return dest / RESULTS
 
-
-def register(subparsers) -> None:
-    p = subparsers.add_parser(
-        "records", help="compact records of finished sweeps (for results/ in the repository)",
-        description="Copy what a table needs from finished sweep folders into one folder: merged "
-        "results.csv, each point's config.toml, summary.json and metrics.jsonl thinned to "
-        "--max-lines lines (evaluation lines kept), no checkpoints. The record reads like a sweep "
-        "folder: python -m paper_figures.NAME --from DEST redraws from it.")
-    p.add_argument("sweeps", nargs="+", type=Path, metavar="SWEEP", help="finished sweep folder(s)")
-    p.add_argument("--to", type=Path, required=True, metavar="DEST", help="record folder, e.g. results/copy")
-    p.add_argument("--max-lines", type=int, default=500, help="metrics lines kept per point (default 500)")
-    p.set_defaults(func=_run)
-
-
-def _run(args) -> int:
-    path = export(args.sweeps, args.to, max_lines=args.max_lines)
-    size = sum(f.stat().st_size for f in args.to.rglob("*") if f.is_file())
-    print(f"wrote {path} and {len(_read_rows(path))} row(s); record folder {args.to}: {size / 1024:.0f} KiB")
-    return 0

@@ -159,7 +159,7 @@ def check(cfg: TrainConfig, out: Path) -> None:
         raise UsageError(f"{out} exists and is not a folder; choose another --out")
 
 
-def prepare(cfg: TrainConfig, out: Path) -> None:
+def claim(cfg: TrainConfig, out: Path) -> None:
     """:func:`check`, then write ``config.toml``; the caller holds the folder's lock."""
     check(cfg, out)
     atomic_write(out / CONFIG, config_mod.to_toml(cfg.identity()), durable=True)

@@ -54,7 +54,7 @@ class SimpleRNN(Cell):
     def project_inputs(self, params, x):
         return x @ params["W_in"].T + params["b"]
 
-    def prepare(self, params):
+    def step_constants(self, params):
         return params["W"].T
 
     def step(self, w_t, h, u):
@@ -62,7 +62,7 @@ class SimpleRNN(Cell):
         return jax.nn.relu(z) if self.activation == "relu" else jnp.tanh(z)
 
     def linear_form(self, params):
-        w_t = self.prepare(params)
+        w_t = self.step_constants(params)
         return w_t, jnp.zeros((0,), w_t.dtype), (_relu if self.activation == "relu" else _tanh)
 
 

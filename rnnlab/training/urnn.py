@@ -168,7 +168,7 @@ class FullURNN(UnitaryRNN):
         # A unitary W has n^2 real degrees of freedom, not the 2 n^2 reals it is stored in.
         return sum(self.n * self.n if k == "W" else size(p) for k, p in params.items())
 
-    def prepare(self, params):
+    def step_constants(self, params):
         return complex_to_real_block(params["W"]), params["b"]
 
     def step(self, consts, h, u):
@@ -176,7 +176,7 @@ class FullURNN(UnitaryRNN):
         return mod_relu(h @ m + u, b)
 
     def linear_form(self, params):
-        m, b = self.prepare(params)
+        m, b = self.step_constants(params)
         return m, b, mod_relu
 
 
@@ -221,7 +221,7 @@ class RestrictedURNN(UnitaryRNN):
         params = self.parameterization
         return tuple(_row_constant(f, theta[s], dtype) for f, s in zip(params.factors, params.slices()))
 
-    def prepare(self, params):
+    def step_constants(self, params):
         return self.row_constants(params["theta"]), params["b"]
 
     def recur(self, consts: tuple, h: jax.Array) -> jax.Array:
@@ -249,5 +249,5 @@ class RestrictedURNN(UnitaryRNN):
     def recurrence_form(self, params):
         if self.dense:
             return super().recurrence_form(params)
-        rows, b = self.prepare(params)
+        rows, b = self.step_constants(params)
         return self.recur, rows, b, mod_relu

@@ -3,7 +3,7 @@ import json
 import pytest
 
 from rnnlab.capacity import get
-from rnnlab.capacity.cli import parse_sizes
+from rnnlab.cli.capacity import parse_sizes
 from rnnlab.capacity.fit import fit_target
 from rnnlab.cli import main
 from rnnlab.errors import UsageError

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from rnnlab.dynamics import initializers
 from rnnlab.dynamics.fixed_points import fixed_points
-from rnnlab.dynamics.relu_map import check_weights, relu_step, simulate_outcomes, two_unit_weights
+from rnnlab.dynamics.relu_map import check_weights, relu_step, simulate_outcomes, two_unit
 from rnnlab.errors import UsageError
 
 below_one = st.floats(0.05, 0.95)
@@ -42,7 +42,7 @@ def assert_all_fixed(w, fixed_set, b=None):
 
 @given(l1=below_one, l2=below_one, angle=angles)
 def test_both_below_one_only_the_origin_attracting(l1, l2, angle):
-    w = two_unit_weights(l1, l2, angle)
+    w = two_unit(l1, l2, angle)
     sets = fixed_points(w)
     assert [(s.dimension, s.stability) for s in sets] == [(0, "attracting")]
     assert np.array_equal(sets[0].point, [0.0, 0.0])
@@ -50,7 +50,7 @@ def test_both_below_one_only_the_origin_attracting(l1, l2, angle):
 
 @given(l1=above_one, l2=above_one, angle=angles)
 def test_both_above_one_origin_repelling_and_divergence(l1, l2, angle):
-    w = two_unit_weights(l1, l2, angle)
+    w = two_unit(l1, l2, angle)
     sets = fixed_points(w)
     assert [(s.dimension, s.stability) for s in sets] == [(0, "repelling")]
     out = simulate_outcomes(w, starts=20, steps=400)
@@ -59,7 +59,7 @@ def test_both_above_one_origin_repelling_and_divergence(l1, l2, angle):
 
 @given(l2=below_one, angle=angles)
 def test_one_eigenvalue_one_gives_a_marginal_line(l2, angle):
-    w = two_unit_weights(1.0, l2, angle)
+    w = two_unit(1.0, l2, angle)
     sets = fixed_points(w)
     if in_first_quadrant(angle):
         assert [(s.dimension, s.stability) for s in sets] == [(1, "marginal")]
@@ -86,7 +86,7 @@ def test_one_eigenvalue_one_gives_a_marginal_line(l2, angle):
 
 @given(angle=angles)
 def test_both_one_is_identity_and_the_whole_quadrant(angle):
-    w = two_unit_weights(1.0, 1.0, angle)
+    w = two_unit(1.0, 1.0, angle)
     sets = fixed_points(w)
     assert [(s.dimension, s.stability) for s in sets] == [(2, "marginal")]
     assert_all_fixed(w, sets[0])
@@ -125,7 +125,7 @@ def test_bias_gives_an_isolated_shifted_point():
 
 
 def test_sampled_supports_above_exact_limit():
-    w = two_unit_weights(1.0, 0.5, 30.0)
+    w = two_unit(1.0, 0.5, 30.0)
     exact = fixed_points(w)
     sampled = fixed_points(w, exact_max_n=0, starts=20, steps=200)
     assert [(s.dimension, s.stability, s.support) for s in sampled] == [

@@ -14,7 +14,7 @@ from rnnlab.training import cells
 
 def _plain_apply(cell, params, x, all_steps):
     u = cell.project_inputs(params, x)
-    consts = cell.prepare(params)
+    consts = cell.step_constants(params)
     h0 = cell.initial_state(x.shape[1:-1], u.dtype)
 
     def body(h, u_t):

@@ -46,6 +46,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rnnlab.errors import UsageError, check_int
+from rnnlab.registry import Registry
 from rnnlab.training.tasks import action
 from rnnlab.training.tasks.action import ActionRecognition
 from rnnlab.training.tasks.base import Task
@@ -54,10 +55,9 @@ from rnnlab.training.tasks.speech import Speech
 from rnnlab.training.tasks.synthetic import COPY_LENGTH, COPY_SYMBOLS, Addition, Copy, Multiplication
 from rnnlab.training.tasks.system_id import SYSTEM_ID_BIAS, SYSTEM_ID_TARGETS, SystemID
 
-REGISTRY: dict[str, type[Task]] = {
-    t.name: t
-    for t in (Addition, Multiplication, Copy, SystemID, PixelMNIST, PermutedMNIST, Speech, ActionRecognition)
-}
+REGISTRY: Registry[type[Task]] = Registry("task")
+for _task in (Addition, Multiplication, Copy, SystemID, PixelMNIST, PermutedMNIST, Speech, ActionRecognition):
+    REGISTRY.add(_task.name, _task, _task.description)
 MIN_T = {"addition": 2, "multiplication": 2, "copy": 1, "system-id": 1}
 
 __all__ = [
@@ -68,14 +68,12 @@ __all__ = [
 
 
 def names() -> list[str]:
-    return list(REGISTRY)
+    return REGISTRY.names()
 
 
 def get(name: str) -> type[Task]:
     """The task class registered as ``name``; :class:`UsageError` naming the choices if none is."""
-    if name not in REGISTRY:
-        raise UsageError(f"unknown task {name!r}; choose from {', '.join(REGISTRY)}")
-    return REGISTRY[name]
+    return REGISTRY.get(name)
 
 
 def make(name: str, T: int, n: int, *, target: str = "full", target_seed: int = 0,

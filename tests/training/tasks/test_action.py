@@ -305,7 +305,7 @@ def test_without_data_the_generated_set_is_used_and_said(capsys):
 
 def test_action_data_flags_are_the_generator_settings():
     """Every GeneratedSpec field is a flag of `rnnlab action-data`, and its help states the default."""
-    from rnnlab.training.action_cli import _OPTIONS
+    from rnnlab.cli.action import _OPTIONS
 
     fields = {f.name: f for f in dataclasses.fields(GeneratedSpec)}
     assert [name for name, _, _ in _OPTIONS] == list(fields)

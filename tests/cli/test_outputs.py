@@ -4,8 +4,8 @@ import pytest
 
 from rnnlab.errors import UsageError
 from rnnlab.memory import check_memory
-from rnnlab.outputs import check_figure, check_file, check_folder
-from rnnlab.progress import configure
+from rnnlab.cli.outputs import check_figure, check_file, check_folder
+from rnnlab.cli.progress import configure
 
 
 def test_check_file(tmp_path):

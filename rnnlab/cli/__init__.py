@@ -1,8 +1,10 @@
-"""The ``rnnlab`` command line.
+"""The ``rnnlab`` command line: the one layer that parses flags, prints, and sets process state.
 
-Each subpackage owns its subcommands in its own ``cli`` module, which exposes
-``register(subparsers)``. Those modules import nothing heavy at import time (JAX is
-imported inside the command functions), so ``rnnlab --help`` stays instant.
+One module per command group, each exposing ``register(subparsers)``; the library below
+(``rnnlab.capacity``, ``dynamics``, ``training``) never imports from here. The helpers only
+commands use live here too: output checks (:mod:`~rnnlab.cli.outputs`), progress bars
+(:mod:`~rnnlab.cli.progress`), shipped configs (:mod:`~rnnlab.cli.config_files`), broken
+pipes (:mod:`~rnnlab.cli.pipes`).
 """
 
 from __future__ import annotations
@@ -18,24 +20,28 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 import argparse  # noqa: E402
-import importlib  # noqa: E402
 import sys  # noqa: E402
 from collections.abc import Sequence  # noqa: E402
 
-from rnnlab import __version__, progress  # noqa: E402
+from rnnlab import __version__  # noqa: E402
+from rnnlab.cli import (  # noqa: E402
+    action,
+    capacity,
+    configs,
+    demo,
+    dynamics,
+    plot,
+    progress,
+    records,
+    sweep,
+    train,
+)
+from rnnlab.cli.pipes import closed_pipe_safe  # noqa: E402
 from rnnlab.devices import configure_host_devices  # noqa: E402
 from rnnlab.errors import UsageError  # noqa: E402
-from rnnlab.pipes import closed_pipe_safe  # noqa: E402
 
-# Modules whose ``register`` adds subcommands, in the order they appear in --help.
-COMMAND_MODULES = (
-    "rnnlab.capacity.cli",
-    "rnnlab.dynamics.cli",
-    "rnnlab.training.cli",
-    "rnnlab.training.records",
-    "rnnlab.training.action_cli",
-    "rnnlab.demo",
-)
+# The command groups, in the order their subcommands appear in --help.
+COMMAND_MODULES = (capacity, dynamics, train, plot, sweep, configs, records, action)
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -53,14 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"rnnlab {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
+    for module in COMMAND_MODULES:
         module.register(subparsers)
+    demo.register(subparsers, run_argv=main)  # the demo runs other commands through main
     for sub in subparsers.choices.values():
         sub.add_argument("--quiet", action="store_true",
                          help="no progress bars (they go to stderr, and only when it is a terminal)")
@@ -83,7 +84,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"rnnlab {args.command}: interrupted", file=sys.stderr)
         return 130
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

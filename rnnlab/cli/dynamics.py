@@ -1,7 +1,7 @@
 """``rnnlab fixed-points``, ``rnnlab portrait`` and ``rnnlab propagate``.
 
-Nothing heavy is imported here at import time: NumPy, JAX and Matplotlib are imported
-inside the handlers so that ``rnnlab --help`` stays instant.
+The case names offered by ``--case`` come from the registry in
+:mod:`rnnlab.dynamics.relu_map`.
 """
 
 from __future__ import annotations
@@ -12,13 +12,13 @@ import math
 import sys
 from pathlib import Path
 
-from rnnlab import progress
+from rnnlab.cli import progress
+from rnnlab.cli.outputs import check_figure, figure_data_path, save_figure, write_json
+from rnnlab.dynamics.relu_map import CASES
 from rnnlab.errors import UsageError
 from rnnlab.memory import check_memory
-from rnnlab.outputs import check_figure, figure_data_path, save_figure, write_json
 
-# Kept in step with rnnlab.dynamics.relu_map.CASES (that module imports NumPy).
-CASE_NAMES = ("decay", "explode", "line", "identity")
+CASE_NAMES = tuple(CASES)
 
 
 def register(subparsers) -> None:
@@ -40,7 +40,7 @@ def register(subparsers) -> None:
                    "from trajectories (default 10)")
     p.add_argument("--seed", type=int, default=0,
                    help="seed for sampled patterns and the simulation check (default 0)")
-    p.add_argument("--json", action="store_true", help="print a JSON list of fixed sets")
+    p.add_argument("--json", action="store_true", help="print a JSON list of fixed sets on stdout, nothing else")
     p.set_defaults(func=fixed_points_command)
 
     p = subparsers.add_parser(
@@ -74,7 +74,7 @@ def register(subparsers) -> None:
                    "orthogonal, scaled-identity (default np)")
     p.add_argument("--opt", action="append", default=[], metavar="KEY=VALUE",
                    help="initialiser option, e.g. scale=0.5 or g=1.2 (repeatable; default none)")
-    p.add_argument("--n", type=int, default=100, help="hidden units (default 100)")
+    p.add_argument("--n", type=int, default=100, help="hidden units, one int (default 100)")
     p.add_argument("--T", type=int, default=1000, help="steps (default 1000)")
     p.add_argument("--trials", type=int, default=4, help="independent draws of W, W_hx and inputs (default 4)")
     p.add_argument("--n-in", type=int, default=2, help="input size (default 2)")
@@ -83,7 +83,7 @@ def register(subparsers) -> None:
                    help="input-weight scale: sussillo-abbott (default), literal, or a number")
     p.add_argument("--lyapunov", type=int, default=8, metavar="K", help="how many Lyapunov exponents (default 8)")
     p.add_argument("--seed", type=int, default=0, help="seed of W, W_hx and the inputs (default 0)")
-    p.add_argument("--json", action="store_true", help="print the measurements as JSON")
+    p.add_argument("--json", action="store_true", help="print the measurements as JSON on stdout, nothing else")
     p.add_argument("--plot", type=Path, metavar="FILE", help="also draw them (.png, .pdf or .svg); "
                    "the measurements go first to FILE with suffix .json")
     p.set_defaults(func=propagate_command)
@@ -104,7 +104,7 @@ def _weights(args):
     """``(W, label)`` from --eig / --case / --weights; a UsageError for any bad input."""
     import numpy as np
 
-    from rnnlab.dynamics.relu_map import CASES, DEFAULT_ANGLE, check_weights, two_unit_weights
+    from rnnlab.dynamics.relu_map import CASES, DEFAULT_ANGLE, check_weights, two_unit
 
     if args.weights is not None:
         if args.angle is not None:
@@ -120,7 +120,7 @@ def _weights(args):
     angle = DEFAULT_ANGLE if args.angle is None else args.angle
     lam = tuple(args.eig) if args.eig is not None else CASES[args.case]
     name = f"case {args.case}, " if args.case else ""
-    return two_unit_weights(*lam, angle), f"{name}eigenvalues {lam[0]:g}, {lam[1]:g}, angle {angle:g} deg"
+    return two_unit(*lam, angle), f"{name}eigenvalues {lam[0]:g}, {lam[1]:g}, angle {angle:g} deg"
 
 
 def fixed_points_command(args) -> int:
@@ -187,7 +187,7 @@ def _check_pattern_search(n: int, exact_max_n: int) -> None:
 
 def portrait_command(args) -> int:
     from rnnlab.dynamics.fixed_points import fixed_points
-    from rnnlab.dynamics.relu_map import CASES, DEFAULT_ANGLE, two_unit_weights
+    from rnnlab.dynamics.relu_map import CASES, DEFAULT_ANGLE, two_unit
 
     check_figure(args.out, "--out")
     angle = DEFAULT_ANGLE if args.angle is None else args.angle
@@ -199,7 +199,7 @@ def portrait_command(args) -> int:
         chosen = [("custom", tuple(args.eig))]
     panels, records = [], []
     for name, (l1, l2) in chosen:
-        w = two_unit_weights(l1, l2, angle)
+        w = two_unit(l1, l2, angle)
         panels.append((f"{name}: $\\lambda$ = ({l1:g}, {l2:g}), angle {angle:g}$^\\circ$", w))
         records.append({"case": name, "eigenvalues": [l1, l2], "angle_deg": angle, "W": w.tolist(),
                         "fixed_sets": [s.to_dict() for s in fixed_points(w)]})

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import sys
 from pathlib import Path
 
-from rnnlab import progress
+from rnnlab.cli import progress
 from rnnlab.errors import UsageError
 from rnnlab.memory import check_memory
-from rnnlab.outputs import check_figure, check_folder, figure_data_path, save_figure, write_json
+from rnnlab.cli.outputs import check_figure, check_folder, figure_data_path, save_figure, write_json
 
 
 def parse_sizes(text: str) -> list[int]:
@@ -56,7 +55,9 @@ def register(subparsers) -> None:
                    "(n, n) unitary or real orthogonal, sample(key) -> theta (P,)")
     p.add_argument("--layers", type=int, help="layers for restricted-stack/givens/householder "
                    "(default: 2 / max(N, 2) / N)")
-    p.add_argument("--seeds", type=int, default=3, help="random points per size (rank) or the target seed count (fit) (default 3)")
+    p.add_argument("--seeds", type=int, default=3,
+                   help="number of seeds (as in every command): random points per size (rank; atlas uses at most "
+                   "2) or random targets per size (fit) (default 3)")
     p.add_argument("--exact", action="store_true",
                    help="also certify the rank: an exact rank at a rational point (a proven lower bound) against "
                    "P minus the known redundancies (an upper bound)")
@@ -71,7 +72,7 @@ def register(subparsers) -> None:
     p.add_argument("--json", action="store_true", help="print a JSON list of records on stdout, nothing else")
     p.add_argument("--plot", type=Path, metavar="FILE", help="draw rank (or residual) vs N to FILE (.png/.pdf); "
                    "the data goes to FILE with suffix .json first")
-    p.set_defaults(func=run)
+    p.set_defaults(func=capacity_command)
 
 
 def _selected(args) -> list[str]:
@@ -88,7 +89,7 @@ def _selected(args) -> list[str]:
     return chosen
 
 
-def run(args) -> int:
+def capacity_command(args) -> int:
     if args.action == "atlas" and args.n == "8":
         args.n = "2:32"
     sizes = parse_sizes(args.n)

@@ -15,15 +15,17 @@ import argparse
 import contextlib
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
-from rnnlab import progress
-from rnnlab.outputs import check_folder
+from rnnlab.cli import progress
+from rnnlab.cli.outputs import check_folder
 
 LOG = "demo.log"
 
 
-def register(subparsers) -> None:
+def register(subparsers, run_argv: Callable[[list[str]], int]) -> None:
+    """Add ``demo``; ``run_argv`` runs one ``rnnlab`` command line (the CLI's ``main``)."""
     p = subparsers.add_parser(
         "demo",
         help="run the main job on embedded defaults (capacity check, fit, phase portraits)",
@@ -31,7 +33,7 @@ def register(subparsers) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--out", type=Path, default=Path("runs/demo"), help="output folder (default runs/demo)")
-    p.set_defaults(func=run)
+    p.set_defaults(func=demo_command, run_argv=run_argv)
 
 
 class _Tee:
@@ -52,15 +54,13 @@ class _Tee:
         return self.stream.isatty()
 
 
-def _step(title: str, argv: list[str]) -> int:
-    from rnnlab.cli import main
-
+def _step(run_argv: Callable[[list[str]], int], title: str, argv: list[str]) -> int:
     if not progress.enabled():  # the sections follow the demo's own --quiet / terminal policy
         argv = argv + ["--quiet"]
     print(f"\n=== {title}\n$ rnnlab {' '.join(argv)}", flush=True)
     t0 = time.perf_counter()
     try:
-        rc = main(argv)
+        rc = run_argv(argv)
     except SystemExit as exc:  # an argument error of the section (already reported in one line)
         rc = exc.code if isinstance(exc.code, int) else 2
     print(f"({time.perf_counter() - t0:.0f} s)", flush=True)
@@ -83,13 +83,13 @@ def _steps(out: Path) -> list[tuple[str, list[str]]]:
     ]
 
 
-def run(args) -> int:
+def demo_command(args) -> int:
     out: Path = check_folder(args.out, "--out")
     out.mkdir(parents=True, exist_ok=True)
     steps = _steps(out)
     with open(out / LOG, "w") as log, contextlib.redirect_stdout(_Tee(sys.stdout, log)):
         for title, argv in progress.bar(steps, desc="demo", unit="section"):
-            rc = _step(title, argv)
+            rc = _step(args.run_argv, title, argv)
             if rc:
                 return rc
         print(f"\nEverything is in {out}/ (JSON data beside each picture, this text in {out / LOG}).")

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from rnnlab.cli import main
-from rnnlab.config_files import config_dir, config_names, find_config
+from rnnlab.cli.config_files import config_dir, config_names, find_config
 from rnnlab.errors import UsageError
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_shipped_configs_are_the_repository_configs():

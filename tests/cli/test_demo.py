@@ -2,7 +2,7 @@
 
 import json
 
-import rnnlab.demo
+import rnnlab.cli.demo
 from rnnlab.cli import main
 
 
@@ -12,7 +12,7 @@ def test_demo_log_and_data_beside_pictures(capsys, tmp_path, monkeypatch):
         ("line attractor", ["fixed-points", "--case", "line"]),
         ("portrait", ["portrait", "--case", "line", "--out", str(out / "line.png")]),
     ]
-    monkeypatch.setattr(rnnlab.demo, "_steps", quick)
+    monkeypatch.setattr(rnnlab.cli.demo, "_steps", quick)
     assert main(["demo", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     log = (out / "demo.log").read_text()
@@ -22,5 +22,5 @@ def test_demo_log_and_data_beside_pictures(capsys, tmp_path, monkeypatch):
 
 
 def test_demo_stops_at_a_failed_section(capsys, tmp_path, monkeypatch):
-    monkeypatch.setattr(rnnlab.demo, "_steps", lambda out: [("bad", ["fixed-points", "--eig", "1", "x"])])
+    monkeypatch.setattr(rnnlab.cli.demo, "_steps", lambda out: [("bad", ["fixed-points", "--eig", "1", "x"])])
     assert main(["demo", "--out", str(tmp_path)]) == 2

@@ -1,6 +1,6 @@
 """``rnnlab action-data``: write the generated action-recognition feature set.
 
-Nothing is imported at import time (``rnnlab --help`` stays instant); the defaults live in
+Nothing is imported at import time; the defaults live in
 :class:`rnnlab.training.datasets.actions.GeneratedSpec`.
 """
 

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from rnnlab.cli import main
-from rnnlab.dynamics.cli import _check_pattern_search
-from rnnlab.pipes import EXIT_BROKEN_PIPE
+from rnnlab.cli.dynamics import _check_pattern_search
+from rnnlab.cli.pipes import EXIT_BROKEN_PIPE
 
 
 def one_line_exit_2(capsys, argv, fragment):

@@ -1,6 +1,7 @@
 """Non-train commands and output paths of the training CLI; help text of every command."""
 
 import argparse
+import json
 
 import pytest
 
@@ -30,7 +31,6 @@ def test_train_at_a_size_that_cannot_fit_is_refused_before_building(capsys, tmp_
 @pytest.mark.parametrize("argv", [
     ["train", "--task", "copy", "--model", "full-urnn", "--n", "4", "--T", "5", "--steps", "1", "--out"],
     ["sweep", "configs/np-rnn-addition.toml", "--out"],
-    ["cayley-drift", "--n", "4", "--steps", "1", "--json"],
     ["demo", "--out"],
 ])
 def test_unwritable_outputs_are_refused_first(capsys, tmp_path, argv):
@@ -38,6 +38,22 @@ def test_unwritable_outputs_are_refused_first(capsys, tmp_path, argv):
     afile.write_text("")
     one_line_exit_2(capsys, argv + [str(afile / "x")], "is a file, not a folder")
     one_line_exit_2(capsys, argv + ["/proc/x"], "cannot write /proc/x")
+
+
+def test_plot_out_is_checked_like_every_picture(capsys, tmp_path):
+    afile = tmp_path / "afile"
+    afile.write_text("")
+    one_line_exit_2(capsys, ["plot", str(tmp_path), "--out", str(afile / "c.png")], "is a file, not a folder")
+    one_line_exit_2(capsys, ["plot", str(tmp_path), "--out", str(tmp_path / "c.txt")], "unsupported extension")
+
+
+def test_json_prints_on_stdout_and_the_old_file_form_is_refused(capsys, tmp_path):
+    one_line_exit_2(capsys, ["cayley-drift", "--n", "4", "--steps", "1", "--json", str(tmp_path / "d.json")],
+                    "--json takes no FILE")
+    assert main(["cayley-drift", "--n", "4", "--steps", "2", "--report-every", "1", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)  # stdout holds the JSON and nothing else
+    assert [row["step"] for row in data["rows"]] == [0, 1, 2]
+    assert all(0 <= row["unitarity_error"] < 4 * 16 * 1.2e-7 for row in data["rows"])
 
 
 def _subcommands():
