@@ -26,29 +26,14 @@ from rnnlab.training.loop import (
     init_state,
     make_train_step,
     make_train_chunk,
-    make_eval,
     run,
 )
+from rnnlab.training.evaluation import make_eval
 from rnnlab.training.lock import FolderLock
 from rnnlab.training.optim import cayley_unitary
 from rnnlab.training.drift import cayley_drift
 from rnnlab.training.result import TrainResult, train
 
-_EXPORTS = {
-    "TrainConfig": "rnnlab.training.config",
-    "TrainState": "rnnlab.training.loop",
-    "build": "rnnlab.training.loop",
-    "init_state": "rnnlab.training.loop",
-    "make_train_step": "rnnlab.training.loop",
-    "make_train_chunk": "rnnlab.training.loop",
-    "make_eval": "rnnlab.training.evaluation",
-    "run": "rnnlab.training.loop",
-    "FolderLock": "rnnlab.training.lock",
-    "cayley_unitary": "rnnlab.training.optim",
-    "cayley_drift": "rnnlab.training.drift",
-}
-
-__all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 __all__ = [
     "FolderLock",
     "TrainConfig",
