@@ -8,6 +8,8 @@ quick mode is 6 runs (T = 10, 20; N = 16; 300 steps), about 1-2 minutes.
 
 from __future__ import annotations
 
+import numpy as np
+
 from paper_figures._common import CONFIGS, run_sweep, save_figure, save_rows, sweep_parser
 
 NAME = "np_rnn_addition"
@@ -22,10 +24,16 @@ def main(argv=None) -> int:
         if r.get("final_test_mse") is not None:
             table.setdefault((r["task"], r["T"], r["model"], r["n"], r["num_params"], r["baseline"]), []).append(
                 r["final_test_mse"])
-    rows = [dict(task=t, T=T, model=m, n=n, params=k, test_mse=sum(v) / len(v), seeds=len(v), baseline=b,
+    # Median and spread over the seeds that finished; seeds stopped by a non-finite loss (IRNN
+    # at long T) are counted per model and T, and listed without an MSE.
+    stopped: dict[tuple, int] = {}
+    for r in results:
+        if r.get("status", "complete") != "complete":
+            stopped[(r["task"], r["T"], r["model"])] = stopped.get((r["task"], r["T"], r["model"]), 0) + 1
+    rows = [dict(task=t, T=T, model=m, n=n, params=k, test_mse=float(np.median(v)), test_mse_min=min(v),
+                 test_mse_max=max(v), seeds=len(v), diverged=stopped.get((t, T, m), 0), baseline=b,
                  status="complete") for (t, T, m, n, k, b), v in sorted(table.items())]
-    # Points stopped by a non-finite loss (IRNN at long T) stay in the table, without an MSE.
-    rows += [dict(task=r["task"], T=r["T"], model=r["model"], n=r["n"], status=r["status"])
+    rows += [dict(task=r["task"], T=r["T"], model=r["model"], n=r["n"], seed=r.get("seed"), status=r["status"])
              for r in results if r.get("status", "complete") != "complete"]
     save_rows(args.out, NAME, rows, meta)
 
@@ -36,8 +44,9 @@ def main(argv=None) -> int:
     for ax, task in zip(axes[0], task_names):
         sub = [r for r in rows if r["task"] == task and r["status"] == "complete"]
         for model in sorted({r["model"] for r in sub}):
-            pts = sorted((r["T"], r["test_mse"]) for r in sub if r["model"] == model)
-            ax.plot(*zip(*pts), marker="o", label=model)
+            pts = sorted((r["T"], r["test_mse"], r["test_mse_min"], r["test_mse_max"]) for r in sub if r["model"] == model)
+            Ts, med, lo, hi = map(np.array, zip(*pts))
+            ax.errorbar(Ts, med, yerr=[med - lo, hi - med], marker="o", capsize=3, label=f"{model} (median, min-max)")
         if sub:
             ax.axhline(sub[0]["baseline"], color="gray", ls="--", label="baseline")
         ax.set(xlabel="T", ylabel="test MSE", title=task, yscale="log")
