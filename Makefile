@@ -23,7 +23,8 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -q -p no:cacheprovider -n 2 --dist loadfile -m "not slow"
 
-# End-to-end checks that take minutes (Ctrl-C of a running sweep, on both backends); CI runs them too.
+# End-to-end checks that take minutes (Ctrl-C of a running sweep, on both backends). Not in CI:
+# since the merge of the command layer the sweep does not stop on Ctrl-C (an open bug; the check hangs).
 test-slow: $(STAMP)
 	$(PY) -m pytest -q -p no:cacheprovider -m slow
 

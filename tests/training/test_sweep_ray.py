@@ -95,7 +95,8 @@ def test_ray_gives_the_local_results_and_fails_a_crashing_point_after_one_retry(
 
 
 # Slow: it waits for a real short run while a long one trains beside it (minutes on 2 shared
-# cores); `make test-slow` runs it, after `make test`, in CI.
+# cores); `make test-slow` runs it. It currently fails (hangs): the merged sweep does not stop on
+# Ctrl-C, an open bug; CI leaves it out until that is fixed.
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", ["local", pytest.param("ray", marks=needs_ray)])
 def test_ctrl_c_keeps_finished_points_and_a_rerun_skips_them(backend, request, tmp_path, capsys):
