@@ -54,31 +54,19 @@ def gram_bytes_for(n: int, num_params: int) -> int:
 
 
 def _column_tangents(p: Parameterization):
-    """``(theta, x) -> (P, n, c)`` complex: ``d(W x)/d theta_i`` for the ``(n, c)`` columns ``x``.
+    """``(theta, x) -> (P, 2 n c)`` real: ``[Re, Im] d(W x)/d theta_i`` for the ``(n, c)`` columns ``x``.
 
-    The factor-by-factor pushes of :func:`rnnlab.capacity.jacobian._tangents`, started from
-    ``x`` instead of the identity; every factor acts on the columns of its argument, so this
-    is exactly a row block of the Jacobian.
+    :func:`rnnlab.capacity.jacobian.product_tangents` started from ``x`` instead of the
+    identity; every factor acts on the columns of its argument, so this is exactly a row
+    block of the Jacobian (transposed).
     """
-    factors, slices = p.factors, p.slices()
+    from rnnlab.capacity.jacobian import product_tangents  # jacobian imports this module
+
+    of_columns = product_tangents(p)
 
     def tangents(theta, x):
-        inputs = [None] * len(factors)
-        for i in reversed(range(len(factors))):
-            inputs[i] = x
-            x = factors[i].apply(theta[slices[i]], x)
-        acc = None
-        for i in reversed(range(len(factors))):
-            f, th, xi = factors[i], theta[slices[i]], inputs[i]
-            if acc is not None:
-                acc = jax.vmap(lambda y, f=f, th=th: f.apply(th, y))(acc)
-            if f.size:
-                own = jax.vmap(lambda v, f=f, th=th, xi=xi: jax.jvp(lambda u: f.apply(u, xi), (th,), (v,))[1])(
-                    jnp.eye(f.size, dtype=theta.dtype)
-                )
-                acc = own if acc is None else jnp.concatenate([own, acc], axis=0)
         # (P, 2 n c) real rows, [Re | Im] per parameter: one row of J^T each.
-        flat = acc.reshape(acc.shape[0], -1)
+        flat = of_columns(theta, x).reshape(p.num_params, -1)
         return jnp.concatenate([flat.real, flat.imag], axis=1)
 
     return tangents

@@ -54,8 +54,9 @@ def check_fits(p: Parameterization) -> None:
                  "and its workspace)")
 
 
-def _tangents(p: Parameterization):
-    """``theta -> dW/dtheta`` as complex ``(P, n, n)``: one tangent matrix per parameter.
+def product_tangents(p: Parameterization):
+    """``(theta, x) -> dW/dtheta @ x`` as complex ``(P, n, c)`` for ``x`` ``(n, c)``: one
+    tangent per parameter, of ``W`` applied to the columns of ``x`` (``x = I`` gives ``dW/dtheta``).
 
     Factor by factor rather than ``jacfwd`` of the whole product: with ``W = A_0 A_1 ... A_k``,
     ``dW/dtheta_i = A_0 ... A_{i-1} (dA_i/dtheta_i) A_{i+1} ... A_k``, so the tangents of a
@@ -66,9 +67,8 @@ def _tangents(p: Parameterization):
     """
     factors, slices = p.factors, p.slices()
 
-    def tangents(theta):
-        x = jnp.eye(p.n, dtype=complex_dtype(theta.dtype))
-        inputs = [None] * len(factors)  # inputs[i] = A_{i+1} ... A_k
+    def tangents(theta, x):
+        inputs = [None] * len(factors)  # inputs[i] = A_{i+1} ... A_k x
         for i in reversed(range(len(factors))):
             inputs[i] = x
             x = factors[i].apply(theta[slices[i]], x)
@@ -85,6 +85,12 @@ def _tangents(p: Parameterization):
         return acc
 
     return tangents
+
+
+def _tangents(p: Parameterization):
+    """``theta -> dW/dtheta`` as complex ``(P, n, n)``: :func:`product_tangents` at ``x = I``."""
+    of_columns = product_tangents(p)
+    return lambda theta: of_columns(theta, jnp.eye(p.n, dtype=complex_dtype(theta.dtype)))
 
 
 @functools.lru_cache(maxsize=64)
