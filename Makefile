@@ -23,8 +23,8 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -q -p no:cacheprovider -n 2 --dist loadfile -m "not slow"
 
-# End-to-end checks that take minutes (Ctrl-C of a running sweep, on both backends). Not in CI:
-# since the merge of the command layer the sweep does not stop on Ctrl-C (an open bug; the check hangs).
+# End-to-end checks of tens of seconds to minutes each (Ctrl-C of a running sweep on both backends,
+# SIGKILL/SIGTERM resume, a diverged sweep point). One process: the Ctrl-C checks signal their own.
 test-slow: $(STAMP)
 	$(PY) -m pytest -q -p no:cacheprovider -m slow
 

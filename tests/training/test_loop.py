@@ -31,6 +31,7 @@ def _checkpoint_step(path: Path) -> int:
     return run_folder.checkpoint_step(path / "checkpoint.npz")
 
 
+@pytest.mark.slow  # end to end, tens of seconds: make test-slow (CI runs it)
 def test_resume_after_sigkill_matches_an_uninterrupted_run(tmp_path):
     killed, reference = tmp_path / "killed", tmp_path / "reference"
     proc = subprocess.Popen(

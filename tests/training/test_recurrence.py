@@ -78,6 +78,7 @@ def test_restricted_urnn_paths():
         cells.RestrictedURNN(4, 1, 1, path="fast")
 
 
+@pytest.mark.slow  # end to end, tens of seconds: make test-slow (CI runs it)
 def test_restricted_urnn_paths_agree_at_a_non_power_of_two_size():
     # 47 units: an FFT length with a large prime factor, as the paper's N = 470 has.
     with jax.enable_x64(True):

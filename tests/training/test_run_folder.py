@@ -123,6 +123,7 @@ def test_damaged_and_old_checkpoints_are_refused_in_one_line(tmp_path, capsys):
     _one_line_error(capsys, "checkpoint.pkl", "rerun it in a new folder")
 
 
+@pytest.mark.slow  # end to end, tens of seconds: make test-slow (CI runs it)
 def test_sigterm_saves_a_checkpoint_at_the_current_step_and_prints_the_resume_command(tmp_path, capsys):
     out = tmp_path / "run"
     # checkpoint_every far away: the only checkpoints are step 0 and the one the signal asks for.

@@ -79,6 +79,7 @@ def test_where_runs_only_matching_points(tmp_path, capsys):
     assert "--where needs KEY=VALUE" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # end to end, tens of seconds: make test-slow (CI runs it)
 def test_a_diverged_point_is_recorded_skipped_on_rerun_and_summarised(tmp_path, capsys):
     # lr 1e6 drives the loss non-finite: that point is recorded as diverged (a result, exit 0,
     # not retried), the other one completes; summary.csv aggregates the seeds of each point.

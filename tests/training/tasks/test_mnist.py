@@ -21,6 +21,7 @@ def _rows(path):
     return rows
 
 
+@pytest.mark.slow  # end to end, tens of seconds: make test-slow (CI runs it)
 def test_pmnist_run_saves_permutation_and_resumes_exactly(tmp_path):
     full, part = tmp_path / "full", tmp_path / "part"
     args = TINY + ["--task", "pmnist", "--permutation-seed", "3"]
