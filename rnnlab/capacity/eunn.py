@@ -11,8 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from math import ceil, log2
 
-from rnnlab.capacity.factors import Diagonal, Factor, GivensLayer
-from rnnlab.capacity.orthogonal import nonzero_tangent
+from rnnlab.capacity.factors import SMALL_HEIGHT, Diagonal, Factor, GivensLayer, nonzero_tangent
 
 
 def butterfly_pairs(n: int, stride: int) -> list[tuple[int, int]]:
@@ -34,8 +33,8 @@ class ButterflyLayer(GivensLayer):
         # Below a power of two a wide stride leaves modes unpaired: fewer pairs than the brick count.
         return 2 * len(self.pairs)
 
-    def rational_point(self, rng):
-        return [nonzero_tangent(rng) for _ in range(self.size)]
+    def rational_point(self, rng, height=SMALL_HEIGHT):
+        return [nonzero_tangent(rng, height) for _ in range(self.size)]
 
 
 def fft_layers(n: int) -> int:

@@ -26,6 +26,7 @@ import sympy
 from sympy import QQ
 from sympy.polys.matrices import DomainMatrix
 
+from rnnlab.capacity.factors import SMALL_HEIGHT
 from rnnlab.capacity.parameterizations import Parameterization, dft_order
 
 
@@ -96,9 +97,10 @@ class ExactRank:
         return np.concatenate(out) if out else np.zeros(0)
 
 
-def rational_point(p: Parameterization, seed: int = 0) -> list[Fraction]:
+def rational_point(p: Parameterization, seed: int = 0, height: int = SMALL_HEIGHT) -> list[Fraction]:
+    """The rational point of ``seed``: each factor's numbers of height at most ``height``."""
     rng = np.random.default_rng(seed)
-    return [x for f in p.factors for x in f.rational_point(rng)]
+    return [x for f in p.factors for x in f.rational_point(rng, height)]
 
 
 def _jacobian_columns(p: Parameterization, fld: ExactField, point: list[Fraction]) -> list[list]:
@@ -125,9 +127,9 @@ def _jacobian_columns(p: Parameterization, fld: ExactField, point: list[Fraction
     return cols
 
 
-def exact_rank(p: Parameterization, seed: int = 0) -> ExactRank:
-    """The exact rank of ``d[Re W, Im W]/d theta`` at a rational point drawn from ``seed``."""
-    point = rational_point(p, seed)
+def exact_rank(p: Parameterization, seed: int = 0, height: int = SMALL_HEIGHT) -> ExactRank:
+    """The exact rank of ``d[Re W, Im W]/d theta`` at the rational point of ``seed`` and ``height``."""
+    point = rational_point(p, seed, height)
     order = dft_order(p)
     plain = _jacobian_columns(p, ExactField(order), point)
     conj = _jacobian_columns(p, ExactField(order, conjugate=True), point)

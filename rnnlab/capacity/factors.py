@@ -31,6 +31,33 @@ import numpy as np
 from rnnlab.analysis.unitary import complex_dtype
 
 
+#: Heights of the rational points the exact paths draw (largest numerator and denominator). The
+#: rank at one point is a lower bound of the generic rank; it falls short only on a hypersurface
+#: of the parameters, which a random point of height h meets with probability at most about
+#: degree / h (Schwartz-Zippel). Over F_p the size of the numbers costs nothing, so the modular
+#: path draws from LARGE_HEIGHT; sympy's Q(zeta_M) arithmetic slows with them, so it draws small.
+SMALL_HEIGHT = 5
+LARGE_HEIGHT = 2**40
+
+
+def rational(rng: np.random.Generator, height: int, *, nonzero: bool = False, min_den: int = 1) -> Fraction:
+    """A random rational with numerator in [-height, height] (not 0 if ``nonzero``) and
+    denominator in [min_den, height + min_den)."""
+    while True:
+        num = int(rng.integers(-height, height + 1))
+        if num or not nonzero:
+            return Fraction(num, int(rng.integers(min_den, height + min_den)))
+
+
+def nonzero_tangent(rng: np.random.Generator, height: int = SMALL_HEIGHT) -> Fraction:
+    """A rational half-angle tangent t not in {0, 1, -1}: angles 0 and pi/2 make a rotation the identity
+    or a swap, special points where the rank can drop."""
+    while True:
+        t = rational(rng, height, nonzero=True)
+        if abs(t) != 1:
+            return t
+
+
 @dataclass(frozen=True)
 class Factor:
     """Base class: a fixed or parameterized unitary ``(n, n)`` factor."""
@@ -54,8 +81,9 @@ class Factor:
         """A direction whose flow multiplies the factor by a global phase ``e^{i t}``."""
         return None
 
-    def rational_point(self, rng: np.random.Generator) -> list[Fraction]:
-        """A point where the factor is exactly representable (see ``exact``)."""
+    def rational_point(self, rng: np.random.Generator, height: int = SMALL_HEIGHT) -> list[Fraction]:
+        """A point where the factor is exactly representable (see ``exact``), its numbers drawn
+        with numerators and denominators up to ``height``."""
         return []
 
     def numeric_point(self, point: list[Fraction]) -> np.ndarray:
@@ -68,8 +96,6 @@ def _half_angle(t):
     return 2.0 * np.arctan(float(t))
 
 
-def _rational_t(rng: np.random.Generator) -> Fraction:
-    return Fraction(int(rng.integers(-9, 10)), int(rng.integers(1, 6)))
 
 
 @dataclass(frozen=True)
@@ -89,9 +115,9 @@ class Diagonal(Factor):
     def phase_direction(self):
         return np.ones(self.n)
 
-    def rational_point(self, rng):
+    def rational_point(self, rng, height=SMALL_HEIGHT):
         # Parameters are the half-angle tangents t_j; the float point is w_j = 2 atan(t_j).
-        return [_rational_t(rng) for _ in range(self.n)]
+        return [nonzero_tangent(rng, height) for _ in range(self.n)]
 
     def numeric_point(self, point):
         return np.array([_half_angle(t) for t in point])
@@ -136,9 +162,9 @@ class Reflection(Factor):
             ("complex phase of the reflection vector", np.concatenate([-b, a])),
         ]
 
-    def rational_point(self, rng):
+    def rational_point(self, rng, height=SMALL_HEIGHT):
         while True:
-            pt = [Fraction(int(rng.integers(-4, 5)), int(rng.integers(1, 4))) for _ in range(2 * self.n)]
+            pt = [rational(rng, height) for _ in range(2 * self.n)]
             if any(pt):
                 return pt
 
@@ -261,8 +287,8 @@ class GivensLayer(Factor):
     def sample(self, key, dtype=jnp.float64):
         return jax.random.uniform(key, (self.size,), dtype, -jnp.pi, jnp.pi)
 
-    def rational_point(self, rng):
-        return [_rational_t(rng) for _ in range(self.size)]
+    def rational_point(self, rng, height=SMALL_HEIGHT):
+        return [nonzero_tangent(rng, height) for _ in range(self.size)]
 
     def numeric_point(self, point):
         return np.array([_half_angle(t) for t in point])
@@ -347,7 +373,7 @@ class Exponential(Factor):
         d[: self.n] = 1.0
         return d
 
-    def rational_point(self, rng):
+    def rational_point(self, rng, height=SMALL_HEIGHT):
         return [Fraction(0)] * self.size
 
     def exact(self, fld, point):
@@ -375,8 +401,8 @@ class CayleyMap(Factor):
     def sample(self, key, dtype=jnp.float64):
         return jax.random.normal(key, (self.size,), dtype) / jnp.sqrt(2.0 * self.n)
 
-    def rational_point(self, rng):
-        return [Fraction(int(rng.integers(-3, 4)), int(rng.integers(2, 6))) for _ in range(self.size)]
+    def rational_point(self, rng, height=SMALL_HEIGHT):
+        return [rational(rng, height, min_den=2) for _ in range(self.size)]
 
     def exact(self, fld, point):
         n = self.n

@@ -68,7 +68,7 @@ class KroneckerUnitary(Factor):
             out.append(("one global phase shared by the Kronecker factors", d))
         return out
 
-    def rational_point(self, rng):
+    def rational_point(self, rng, height=None):
         return [0] * self.size
 
     def exact(self, fld, point):

@@ -17,8 +17,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from rnnlab.capacity.factors import Diagonal, Factor, _half_angle
-from rnnlab.capacity.orthogonal import nonzero_tangent
+from rnnlab.capacity.factors import SMALL_HEIGHT, Diagonal, Factor, _half_angle, nonzero_tangent
 
 
 @dataclass(frozen=True)
@@ -45,8 +44,8 @@ class MziLayer(Factor):
     def sample(self, key, dtype=jnp.float64):
         return jax.random.uniform(key, (self.size,), dtype, -jnp.pi, jnp.pi)
 
-    def rational_point(self, rng):
-        return [nonzero_tangent(rng) for _ in range(self.size)]
+    def rational_point(self, rng, height=SMALL_HEIGHT):
+        return [nonzero_tangent(rng, height) for _ in range(self.size)]
 
     def numeric_point(self, point):
         return np.array([_half_angle(t) for t in point])

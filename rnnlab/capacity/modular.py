@@ -33,7 +33,7 @@ import numpy as np
 import sympy
 
 from rnnlab.capacity.exact import rational_point
-from rnnlab.capacity.factors import DFT, Diagonal, Factor, Reflection
+from rnnlab.capacity.factors import DFT, LARGE_HEIGHT, Diagonal, Factor, Reflection
 from rnnlab.capacity.parameterizations import Parameterization, dft_order
 
 _PRIME_BITS = 26
@@ -264,16 +264,17 @@ def _projected_jacobian(p: Parameterization, point, prime: int, omega: int, orde
     return z
 
 
-def modular_rank(p: Parameterization, seed: int = 0, tries: int = 8) -> ModularRank:
+def modular_rank(p: Parameterization, seed: int = 0, tries: int = 8, height: int = LARGE_HEIGHT) -> ModularRank:
     """A proven lower bound on the generic Jacobian rank of ``p``: its rank over F_p at a rational point.
 
-    The point is :func:`rnnlab.capacity.exact.rational_point` for ``seed`` (the same point as
-    the sympy path, so the two can be compared). A prime where the point degenerates (a
-    denominator or a ``(I + A)`` divisible by p) is skipped for the next one.
+    The point is :func:`rnnlab.capacity.exact.rational_point` for ``seed`` and ``height``
+    (large by default, so that it avoids the special points where the rank drops; pass the
+    sympy path's ``SMALL_HEIGHT`` to compare the two at one point). A prime where the point
+    degenerates (a denominator or a ``(I + A)`` divisible by p) is skipped for the next one.
     """
     if p.num_params == 0:
         return ModularRank(p.name, p.n, 0, 0, 0, 0, seed)
-    point = rational_point(p, seed)
+    point = rational_point(p, seed, height)
     order = dft_order(p)
     below = 1 << _PRIME_BITS
     for _ in range(tries):

@@ -21,16 +21,7 @@ import jax.numpy as jnp
 import jax.scipy.linalg
 import numpy as np
 
-from rnnlab.capacity.factors import Factor, _half_angle, _pairs
-
-
-def nonzero_tangent(rng: np.random.Generator) -> Fraction:
-    """A rational half-angle tangent t not in {0, 1, -1}: angles 0 and pi/2 make a rotation the identity
-    or a swap, special points where the rank can drop."""
-    while True:
-        t = Fraction(int(rng.choice([-5, -4, -3, -2, -1, 1, 2, 3, 4, 5])), int(rng.integers(1, 6)))
-        if abs(t) != 1:
-            return t
+from rnnlab.capacity.factors import SMALL_HEIGHT, Factor, _half_angle, _pairs, nonzero_tangent, rational
 
 
 def skew_symmetric(theta: jax.Array, n: int) -> jax.Array:
@@ -62,7 +53,7 @@ class SkewExponential(Factor):
         # Entries of size 1/sqrt(n): eigenvalues of S well inside (-2 pi i, 2 pi i), where expm is a local diffeo.
         return jax.random.normal(key, (self.size,), dtype) / jnp.sqrt(2.0 * self.n)
 
-    def rational_point(self, rng):
+    def rational_point(self, rng, height=SMALL_HEIGHT):
         return [Fraction(0)] * self.size
 
     def exact(self, fld, point):
@@ -87,8 +78,8 @@ class SkewCayley(Factor):
     def sample(self, key, dtype=jnp.float64):
         return jax.random.normal(key, (self.size,), dtype) / jnp.sqrt(2.0 * self.n)
 
-    def rational_point(self, rng):
-        return [Fraction(int(rng.integers(-3, 4)), int(rng.integers(2, 6))) for _ in range(self.size)]
+    def rational_point(self, rng, height=SMALL_HEIGHT):
+        return [rational(rng, height, min_den=2) for _ in range(self.size)]
 
     def exact(self, fld, point):
         n = self.n
@@ -139,9 +130,9 @@ class RealReflection(Factor):
     def invariance_directions(self, theta):
         return [("real scale of the reflection vector", np.asarray(theta, float).copy())]
 
-    def rational_point(self, rng):
+    def rational_point(self, rng, height=SMALL_HEIGHT):
         while True:
-            pt = [Fraction(int(rng.integers(-4, 5)), int(rng.integers(1, 4))) for _ in range(self.n)]
+            pt = [rational(rng, height) for _ in range(self.n)]
             if any(pt):
                 return pt
 
@@ -188,8 +179,8 @@ class RotationLayer(Factor):
     def sample(self, key, dtype=jnp.float64):
         return jax.random.uniform(key, (self.size,), dtype, -jnp.pi, jnp.pi)
 
-    def rational_point(self, rng):
-        return [nonzero_tangent(rng) for _ in range(self.size)]
+    def rational_point(self, rng, height=SMALL_HEIGHT):
+        return [nonzero_tangent(rng, height) for _ in range(self.size)]
 
     def numeric_point(self, point):
         return np.array([_half_angle(t) for t in point])

@@ -1,5 +1,8 @@
 """The F_p rank: exact modular products, agreement with sympy and the float64 rank, certificates."""
 
+from fractions import Fraction
+
+import flint
 import numpy as np
 import pytest
 
@@ -7,9 +10,11 @@ from rnnlab.analysis import numerical_rank
 from rnnlab.capacity import get
 from rnnlab.capacity.atlas import FAMILIES
 from rnnlab.capacity.certificate import certify
-from rnnlab.capacity.exact import exact_rank
+from rnnlab.capacity.exact import exact_rank, rational_point
+from rnnlab.capacity.factors import LARGE_HEIGHT, SMALL_HEIGHT, nonzero_tangent
 from rnnlab.capacity.jacobian import jacobian, measure
-from rnnlab.capacity.modular import choose_prime, matmul_mod, modular_rank
+from rnnlab.capacity.modular import _projected_jacobian, choose_prime, matmul_mod, modular_rank
+from rnnlab.capacity.parameterizations import dft_order
 
 
 def test_matmul_mod_is_exact():
@@ -32,22 +37,37 @@ def test_choose_prime_gives_a_root_of_exact_order(order):
                                     ("householder", 3), ("clements", 4), ("scornn", 4), ("kru", 4)])
 def test_modular_rank_equals_sympy_and_float_rank_at_the_same_point(name, n):
     p = get(name)(n)
-    m = modular_rank(p)
+    m = modular_rank(p, height=SMALL_HEIGHT)  # the sympy path's point
     assert m.rank == exact_rank(p).rank
     point = exact_rank(p).numeric_point(p)
     assert m.rank == numerical_rank(jacobian(p, point)).rank
 
 
-# givens draws its rational angles from a range holding 0 and +-pi/2, where the rank drops; its law
-# is checked numerically by the atlas instead.
-@pytest.mark.parametrize("fam", [f for f in FAMILIES if f.law is not None and f.name != "givens"],
-                         ids=lambda f: f.name)
+@pytest.mark.parametrize("fam", [f for f in FAMILIES if f.law is not None], ids=lambda f: f.name)
 def test_rank_law_is_reached_exactly_at_small_n(fam):
-    # The F_p rank is a lower bound; the law is the generic rank, so the best of a few points must equal it
-    # (a rational point can be special: the existing givens map may draw a zero angle).
+    # The F_p rank is a lower bound; the law is the generic rank, which a point of large height
+    # reaches (a small-height point can sit on the hypersurface where the rank drops).
     for n in (3, 4, 6):
-        p = get(fam.name)(n)
-        assert max(modular_rank(p, seed=s).rank for s in range(3)) == fam.law(n), (fam.name, n)
+        assert modular_rank(get(fam.name)(n)).rank == fam.law(n), (fam.name, n)
+
+
+def test_givens_is_certified_and_special_angles_are_avoided():
+    # Tangent 0 or +-1 (angle 0 or pi/2) makes a 2x2 rotation the identity or a swap, where the
+    # rank drops: the exact paths never draw them, at either height.
+    rng = np.random.default_rng(0)
+    for height in (SMALL_HEIGHT, LARGE_HEIGHT):
+        assert all(abs(nonzero_tangent(rng, height)) not in (0, 1) for _ in range(2000))
+    p = get("givens")(8)
+    for seed in range(5):
+        assert all(abs(t) not in (0, 1) for t in rational_point(p, seed))
+    at_zero = [Fraction(0)] * p.num_params  # every rotation the identity, every phase 1
+    prime, omega = choose_prime(dft_order(p))
+    z = _projected_jacobian(p, at_zero, prime, omega, dft_order(p), 0)
+    assert flint.nmod_mat(*z.shape, z.ravel().tolist(), prime).rank() < 57
+    for n in (8, 12):  # generic rank N^2 - N + 1, reached and certified
+        q = get("givens")(n)
+        cert = certify(q, measure(q, seeds=(0,)).as_record())
+        assert cert["certified"] and cert["exact_rank"] == cert["upper_bound"] == n * n - n + 1
 
 
 def test_restricted_is_certified_at_7_with_rank_7n_minus_7():
