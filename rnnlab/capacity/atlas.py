@@ -41,8 +41,9 @@ def _eunn_fft_law(n: int) -> int:
 
 FAMILIES: list[Family] = [
     Family("restricted", "Arjovsky, Shah & Bengio 2016", "7N", lambda n: min(n * n, 7 * n - 7), "min(N^2, 7N - 7)"),
-    # No law established: the measured waste grows with N (9 at N <= 10, 33 at N = 12, 37 at N = 16).
-    Family("restricted-stack", "2 restricted blocks", "14N", None, "none established"),
+    # Observed, not derived: P - rank = N + 21 from N = 12 on (N + 18 named, 3 not yet explained).
+    Family("restricted-stack", "2 restricted blocks", "14N", lambda n: min(n * n, 13 * n - 21),
+           "min(N^2, 13N - 21) (observed)"),
     Family("full", "Wisdom et al. 2016", "N^2", lambda n: n * n, "N^2"),
     Family("givens", "tunable EUNN, Jing et al. 2017 (L = N)", "N^2", lambda n: n * n - n + 1, "N^2 - N + 1"),
     Family("householder", "N complex reflections + phases", "2N^2 + N", lambda n: n * n, "N^2"),

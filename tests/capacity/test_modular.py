@@ -84,3 +84,12 @@ def test_rotation_products_lost_directions_are_all_named(name, n, wasted):
     assert r.params - r.rank == wasted and r.unexplained == 0
     (red,) = r.redundancies
     assert red.reason == "a phase pushed through the later rotations into the diagonal" and red.count == wasted
+
+
+@pytest.mark.parametrize("n", [12, 13])
+def test_restricted_stack_falls_short_of_n_squared_from_12_as_its_observed_law_says(n):
+    # Two restricted blocks: 14N parameters, rank 13N - 21 < N^2 from N = 12 (the float rank and
+    # the exact F_p lower bound agree on it).
+    p = get("restricted-stack")(n)
+    assert modular_rank(p).rank == 13 * n - 21 < n * n
+    assert measure(p, seeds=(0,)).rank == 13 * n - 21

@@ -12,8 +12,8 @@ from rnnlab.analysis import numerical_rank
 
 
 #: The six original maps and their rank laws (docs/capacity.md; the atlas families' laws are
-#: checked exactly by tests/capacity/test_modular.py). restricted-stack's N^2 is measured for
-#: N <= 10 only: the atlas finds it short of N^2 at N = 12 and 16.
+#: checked exactly by tests/capacity/test_modular.py). restricted-stack's observed law is
+#: min(N^2, 13N - 21): N^2 up to N = 11, short of it from N = 12 (test_modular checks N = 12, 13).
 RANK_LAW = {
     "restricted": lambda n: n * n if n <= 5 else 7 * n - 7,
     "restricted-stack": lambda n: n * n,
