@@ -349,24 +349,41 @@ def _skew_basis_exact(fld, n: int, j: int):
 
 
 @dataclass(frozen=True)
-class Exponential(Factor):
-    """``expm(A(theta))`` with ``A`` skew-Hermitian from n^2 reals: the tangent space of U(N).
+class SkewMap(Factor):
+    """Base of the maps of a skew-Hermitian ``A`` from n^2 reals (:class:`Exponential`, :class:`CayleyMap`).
 
-    Exact arithmetic is available only at ``theta = 0`` (``expm`` is not rational elsewhere),
-    where the factor is ``I`` and its derivatives are the skew-Hermitian basis.
+    Their real versions in :mod:`rnnlab.capacity.orthogonal` override only ``size``, ``skew`` and
+    ``skew_basis`` (a real skew-symmetric ``S`` from n(n-1)/2 reals).
     """
 
     @property
     def size(self) -> int:
         return self.n * self.n
 
-    def apply(self, theta, x):
-        return jax.scipy.linalg.expm(skew_hermitian(theta, self.n)).astype(x.dtype) @ x
+    def skew(self, theta: jax.Array) -> jax.Array:
+        """The skew matrix ``A(theta)``."""
+        return skew_hermitian(theta, self.n)
+
+    def skew_basis(self, fld, j: int):
+        """``dA / dtheta_j``, exactly."""
+        return _skew_basis_exact(fld, self.n, j)
 
     def sample(self, key, dtype=jnp.float64):
         # Off-diagonal entries of size 1/sqrt(n) keep A's spectrum inside (-2i, 2i), far from
         # the eigenvalue gaps 2*pi*k where the differential of expm becomes singular.
         return jax.random.normal(key, (self.size,), dtype) / jnp.sqrt(2.0 * self.n)
+
+
+@dataclass(frozen=True)
+class Exponential(SkewMap):
+    """``expm(A(theta))`` with ``A`` skew-Hermitian from n^2 reals: the tangent space of U(N).
+
+    Exact arithmetic is available only at ``theta = 0`` (``expm`` is not rational elsewhere),
+    where the factor is ``I`` and its derivatives are the skew-Hermitian basis.
+    """
+
+    def apply(self, theta, x):
+        return jax.scipy.linalg.expm(self.skew(theta)).astype(x.dtype) @ x
 
     def phase_direction(self):
         d = np.zeros(self.size)
@@ -379,34 +396,27 @@ class Exponential(Factor):
     def exact(self, fld, point):
         if any(point):
             raise ValueError("the exponential factor is exact only at theta = 0")
-        return fld.eye(self.n), [_skew_basis_exact(fld, self.n, j) for j in range(self.size)]
+        return fld.eye(self.n), [self.skew_basis(fld, j) for j in range(self.size)]
 
 
 @dataclass(frozen=True)
-class CayleyMap(Factor):
+class CayleyMap(SkewMap):
     """``(I + A)^{-1} (I - A)`` with ``A`` skew-Hermitian from n^2 reals.
 
     It reaches every unitary without eigenvalue -1; a diagonal factor beside it covers the rest.
     """
 
-    @property
-    def size(self) -> int:
-        return self.n * self.n
-
     def apply(self, theta, x):
-        a = skew_hermitian(theta, self.n).astype(x.dtype)
+        a = self.skew(theta).astype(x.dtype)
         eye = jnp.eye(self.n, dtype=x.dtype)
         return jnp.linalg.solve(eye + a, (eye - a) @ x)
-
-    def sample(self, key, dtype=jnp.float64):
-        return jax.random.normal(key, (self.size,), dtype) / jnp.sqrt(2.0 * self.n)
 
     def rational_point(self, rng, height=SMALL_HEIGHT):
         return [rational(rng, height, min_den=2) for _ in range(self.size)]
 
     def exact(self, fld, point):
         n = self.n
-        basis = [_skew_basis_exact(fld, n, j) for j in range(self.size)]
+        basis = [self.skew_basis(fld, j) for j in range(self.size)]
         a = fld.zeros(n)
         for p, b in zip(point, basis):
             if p:
