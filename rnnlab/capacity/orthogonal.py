@@ -20,16 +20,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from rnnlab.capacity.factors import (
-    SMALL_HEIGHT,
-    CayleyMap,
-    Exponential,
-    Factor,
-    _half_angle,
-    _pairs,
-    nonzero_tangent,
-    rational,
-)
+from rnnlab.capacity.factors import SMALL_HEIGHT, CayleyMap, Exponential, Factor, rational
+from rnnlab.capacity.rotations import PairLayer, _rotate, brick_pairs
 
 
 def skew_symmetric(theta: jax.Array, n: int) -> jax.Array:
@@ -133,7 +125,7 @@ class RealReflection(Factor):
 
 
 @dataclass(frozen=True)
-class RotationLayer(Factor):
+class RotationLayer(PairLayer):
     """Disjoint real rotations ``[[cos t, -sin t], [sin t, cos t]]`` on the pairs (offset, offset+1), ..."""
 
     offset: int = 0
@@ -141,39 +133,11 @@ class RotationLayer(Factor):
 
     @property
     def pairs(self) -> list[tuple[int, int]]:
-        return list(self.pair_list) or _pairs(self.n, self.offset)
+        return list(self.pair_list) or brick_pairs(self.n, self.offset)
 
-    @property
-    def size(self) -> int:
-        return len(self.pairs)
+    def rotate(self, theta, xt, xb):
+        return _rotate(theta, xt, xb)
 
-    def apply(self, theta, x):
-        pairs = self.pairs
-        if not pairs:
-            return x
-        top = jnp.asarray([p[0] for p in pairs])
-        bot = jnp.asarray([p[1] for p in pairs])
-        c, s = jnp.cos(theta)[:, None], jnp.sin(theta)[:, None]
-        xt, xb = x[top], x[bot]
-        return x.at[top].set(c * xt - s * xb).at[bot].set(s * xt + c * xb)
-
-    def sample(self, key, dtype=jnp.float64):
-        return jax.random.uniform(key, (self.size,), dtype, -jnp.pi, jnp.pi)
-
-    def rational_point(self, rng, height=SMALL_HEIGHT):
-        return [nonzero_tangent(rng, height) for _ in range(self.size)]
-
-    def numeric_point(self, point):
-        return np.array([_half_angle(t) for t in point])
-
-    def exact(self, fld, point):
-        n = self.n
-        value = [[fld.one if j == k else fld.zero for k in range(n)] for j in range(n)]
-        derivs = []
-        for (a, b), t in zip(self.pairs, point):
-            c, s = fld.cos_sin_from_tangent(t)
-            value[a][a], value[a][b], value[b][a], value[b][b] = c, -s, s, c
-            d = [[fld.zero] * n for _ in range(n)]
-            d[a][a], d[a][b], d[b][a], d[b][b] = -s, -c, c, -s
-            derivs.append(fld.matrix(d))
-        return fld.matrix(value), derivs
+    def block(self, fld, params):
+        c, s = fld.cos_sin_from_tangent(params[0])
+        return [[c, -s], [s, c]], [[[-s, -c], [c, -s]]]
