@@ -1,7 +1,8 @@
 """How much of U(N) each unitary parameterization reaches, measured by its Jacobian rank.
 
 - :mod:`~rnnlab.capacity.parameterizations` the registry of maps ``theta -> W`` (``get``, ``names``).
-- :mod:`~rnnlab.capacity.factors` the building blocks (diagonal, reflection, DFT, rotations, ...).
+- :mod:`~rnnlab.capacity.factors` the building blocks (diagonal, reflection, DFT, exponential, ...).
+- :mod:`~rnnlab.capacity.rotations` the layers of disjoint 2x2 rotations (Givens, EUNN).
 - :mod:`~rnnlab.capacity.jacobian` numerical rank over random points (:func:`measure`).
 - :mod:`~rnnlab.capacity.explain` the null space split into known redundancies and a remainder.
 - :mod:`~rnnlab.capacity.exact` the same rank in exact arithmetic (sympy) for small N.

@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from math import ceil, log2
 
-from rnnlab.capacity.factors import SMALL_HEIGHT, Diagonal, Factor, GivensLayer, nonzero_tangent
+from rnnlab.capacity.factors import Diagonal, Factor
+from rnnlab.capacity.rotations import GivensLayer
 
 
 def butterfly_pairs(n: int, stride: int) -> list[tuple[int, int]]:
@@ -27,14 +28,6 @@ class ButterflyLayer(GivensLayer):
     @property
     def pairs(self) -> list[tuple[int, int]]:
         return butterfly_pairs(self.n, self.stride)
-
-    @property
-    def size(self) -> int:
-        # Below a power of two a wide stride leaves modes unpaired: fewer pairs than the brick count.
-        return 2 * len(self.pairs)
-
-    def rational_point(self, rng, height=SMALL_HEIGHT):
-        return [nonzero_tangent(rng, height) for _ in range(self.size)]
 
 
 def fft_layers(n: int) -> int:

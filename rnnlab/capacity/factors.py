@@ -12,9 +12,10 @@ A parameterization is a product ``W = F_1 F_2 ... F_k`` of factors. Each factor 
 - ``invariance_directions(theta)`` and ``phase_direction()``: parameter directions that are known not to
   move ``W``, used to *explain* a rank deficit (see :mod:`rnnlab.capacity.explain`).
 
-The file stays whole (a little under 400 lines) because every factor class implements the
-same five methods side by side: reading them together is how one checks that a new factor
-is complete, and each class is short.
+The file stays whole (about 350 lines) because every factor class implements the same five
+methods side by side: reading them together is how one checks that a new factor is complete,
+and each class is short. The layers of 2x2 rotations share a base class and live in
+:mod:`rnnlab.capacity.rotations`.
 """
 
 from __future__ import annotations
@@ -94,8 +95,6 @@ class Factor:
 def _half_angle(t):
     """Map t in Q to w = 2 atan(t): exp(i w) = (1 - t^2 + 2 i t) / (1 + t^2) is rational."""
     return 2.0 * np.arctan(float(t))
-
-
 
 
 @dataclass(frozen=True)
@@ -248,81 +247,6 @@ class Fixed(Factor):
         return fld.eye(self.n), []
 
 
-def _pairs(n: int, offset: int) -> list[tuple[int, int]]:
-    return [(j, j + 1) for j in range(offset, n - 1, 2)]
-
-
-@dataclass(frozen=True)
-class GivensLayer(Factor):
-    """Disjoint 2x2 unitary rotations on pairs (offset, offset+1), (offset+2, offset+3), ...
-
-    Each rotation ``[[e^{i phi} cos t, -e^{i phi} sin t], [sin t, cos t]]`` has 2 parameters
-    (Jing et al.'s tunable EUNN layer); alternating offsets 0 and 1 mix all coordinates.
-    """
-
-    offset: int = 0
-
-    @property
-    def pairs(self) -> list[tuple[int, int]]:
-        return _pairs(self.n, self.offset)
-
-    @property
-    def size(self) -> int:
-        return 2 * len(range(self.offset, self.n - 1, 2))  # len(self.pairs), without the list
-
-    def apply(self, theta, x):
-        pairs = self.pairs
-        if not pairs:
-            return x
-        top = jnp.asarray([p[0] for p in pairs])
-        bot = jnp.asarray([p[1] for p in pairs])
-        t, phi = theta[0::2], theta[1::2]
-        c, s = jnp.cos(t)[:, None], jnp.sin(t)[:, None]
-        e = jnp.exp(1j * phi).astype(x.dtype)[:, None]
-        xt, xb = x[top], x[bot]
-        new_top = e * (c * xt - s * xb)
-        new_bot = s * xt + c * xb
-        return x.at[top].set(new_top).at[bot].set(new_bot)
-
-    def sample(self, key, dtype=jnp.float64):
-        return jax.random.uniform(key, (self.size,), dtype, -jnp.pi, jnp.pi)
-
-    def rational_point(self, rng, height=SMALL_HEIGHT):
-        return [nonzero_tangent(rng, height) for _ in range(self.size)]
-
-    def numeric_point(self, point):
-        return np.array([_half_angle(t) for t in point])
-
-    def exact(self, fld, point):
-        n = self.n
-        base = [[fld.one if j == k else fld.zero for k in range(n)] for j in range(n)]
-        blocks = []
-        for p, (a, b) in enumerate(self.pairs):
-            ct, st = fld.cos_sin_from_tangent(point[2 * p])
-            e = fld.unit_from_tangent(point[2 * p + 1])
-            blocks.append((a, b, ct, st, e))
-
-        def assemble(override):
-            rows = [r[:] for r in base]
-            for p, (a, b, ct, st, e) in enumerate(blocks):
-                blk = override.get(p) or [[e * ct, -e * st], [st, ct]]
-                rows[a][a], rows[a][b], rows[b][a], rows[b][b] = blk[0][0], blk[0][1], blk[1][0], blk[1][1]
-            return rows
-
-        value = fld.matrix(assemble({}))
-        derivs = []
-        zero = fld.zero
-        for p, (a, b, ct, st, e) in enumerate(blocks):
-            # d/dt: cos -> -sin, sin -> cos; d/dphi: e -> i e. Other blocks' entries vanish.
-            dt = [[-e * st, -e * ct], [ct, -st]]
-            dphi = [[fld.i * e * ct, -fld.i * e * st], [zero, zero]]
-            for blk in (dt, dphi):
-                rows = [[zero] * n for _ in range(n)]
-                rows[a][a], rows[a][b], rows[b][a], rows[b][b] = blk[0][0], blk[0][1], blk[1][0], blk[1][1]
-                derivs.append(fld.matrix(rows))
-        return value, derivs
-
-
 def skew_hermitian(theta: jax.Array, n: int) -> jax.Array:
     """The skew-Hermitian ``(n, n)`` matrix of n^2 reals: i*diag (n), then Re, Im of the upper triangle."""
     iu = jnp.triu_indices(n, 1)
@@ -349,24 +273,41 @@ def _skew_basis_exact(fld, n: int, j: int):
 
 
 @dataclass(frozen=True)
-class Exponential(Factor):
-    """``expm(A(theta))`` with ``A`` skew-Hermitian from n^2 reals: the tangent space of U(N).
+class SkewMap(Factor):
+    """Base of the maps of a skew-Hermitian ``A`` from n^2 reals (:class:`Exponential`, :class:`CayleyMap`).
 
-    Exact arithmetic is available only at ``theta = 0`` (``expm`` is not rational elsewhere),
-    where the factor is ``I`` and its derivatives are the skew-Hermitian basis.
+    Their real versions in :mod:`rnnlab.capacity.orthogonal` override only ``size``, ``skew`` and
+    ``skew_basis`` (a real skew-symmetric ``S`` from n(n-1)/2 reals).
     """
 
     @property
     def size(self) -> int:
         return self.n * self.n
 
-    def apply(self, theta, x):
-        return jax.scipy.linalg.expm(skew_hermitian(theta, self.n)).astype(x.dtype) @ x
+    def skew(self, theta: jax.Array) -> jax.Array:
+        """The skew matrix ``A(theta)``."""
+        return skew_hermitian(theta, self.n)
+
+    def skew_basis(self, fld, j: int):
+        """``dA / dtheta_j``, exactly."""
+        return _skew_basis_exact(fld, self.n, j)
 
     def sample(self, key, dtype=jnp.float64):
         # Off-diagonal entries of size 1/sqrt(n) keep A's spectrum inside (-2i, 2i), far from
         # the eigenvalue gaps 2*pi*k where the differential of expm becomes singular.
         return jax.random.normal(key, (self.size,), dtype) / jnp.sqrt(2.0 * self.n)
+
+
+@dataclass(frozen=True)
+class Exponential(SkewMap):
+    """``expm(A(theta))`` with ``A`` skew-Hermitian from n^2 reals: the tangent space of U(N).
+
+    Exact arithmetic is available only at ``theta = 0`` (``expm`` is not rational elsewhere),
+    where the factor is ``I`` and its derivatives are the skew-Hermitian basis.
+    """
+
+    def apply(self, theta, x):
+        return jax.scipy.linalg.expm(self.skew(theta)).astype(x.dtype) @ x
 
     def phase_direction(self):
         d = np.zeros(self.size)
@@ -379,34 +320,27 @@ class Exponential(Factor):
     def exact(self, fld, point):
         if any(point):
             raise ValueError("the exponential factor is exact only at theta = 0")
-        return fld.eye(self.n), [_skew_basis_exact(fld, self.n, j) for j in range(self.size)]
+        return fld.eye(self.n), [self.skew_basis(fld, j) for j in range(self.size)]
 
 
 @dataclass(frozen=True)
-class CayleyMap(Factor):
+class CayleyMap(SkewMap):
     """``(I + A)^{-1} (I - A)`` with ``A`` skew-Hermitian from n^2 reals.
 
     It reaches every unitary without eigenvalue -1; a diagonal factor beside it covers the rest.
     """
 
-    @property
-    def size(self) -> int:
-        return self.n * self.n
-
     def apply(self, theta, x):
-        a = skew_hermitian(theta, self.n).astype(x.dtype)
+        a = self.skew(theta).astype(x.dtype)
         eye = jnp.eye(self.n, dtype=x.dtype)
         return jnp.linalg.solve(eye + a, (eye - a) @ x)
-
-    def sample(self, key, dtype=jnp.float64):
-        return jax.random.normal(key, (self.size,), dtype) / jnp.sqrt(2.0 * self.n)
 
     def rational_point(self, rng, height=SMALL_HEIGHT):
         return [rational(rng, height, min_den=2) for _ in range(self.size)]
 
     def exact(self, fld, point):
         n = self.n
-        basis = [_skew_basis_exact(fld, n, j) for j in range(self.size)]
+        basis = [self.skew_basis(fld, j) for j in range(self.size)]
         a = fld.zeros(n)
         for p, b in zip(point, basis):
             if p:

@@ -18,10 +18,10 @@ from fractions import Fraction
 
 import jax
 import jax.numpy as jnp
-import jax.scipy.linalg
 import numpy as np
 
-from rnnlab.capacity.factors import SMALL_HEIGHT, Factor, _half_angle, _pairs, nonzero_tangent, rational
+from rnnlab.capacity.factors import SMALL_HEIGHT, CayleyMap, Exponential, Factor, rational
+from rnnlab.capacity.rotations import PairLayer, _rotate, brick_pairs
 
 
 def skew_symmetric(theta: jax.Array, n: int) -> jax.Array:
@@ -38,60 +38,33 @@ def _skew_basis_exact(fld, n: int, j: int):
     return fld.matrix(rows)
 
 
+class RealSkew:
+    """Mixin for the real versions of the skew maps of :mod:`rnnlab.capacity.factors`: ``S`` real
+    skew-symmetric from n(n-1)/2 reals in place of ``A`` skew-Hermitian from n^2. A real ``S`` has a
+    zero diagonal, so no direction of it multiplies the factor by a global phase."""
+
+    @property
+    def size(self) -> int:
+        return self.n * (self.n - 1) // 2
+
+    def skew(self, theta):
+        return skew_symmetric(theta, self.n)
+
+    def skew_basis(self, fld, j: int):
+        return _skew_basis_exact(fld, self.n, j)
+
+    def phase_direction(self):
+        return None
+
+
 @dataclass(frozen=True)
-class SkewExponential(Factor):
+class SkewExponential(RealSkew, Exponential):
     """``expm(S)``, ``S`` real skew-symmetric from n(n-1)/2 reals: onto SO(n). Exact only at 0."""
 
-    @property
-    def size(self) -> int:
-        return self.n * (self.n - 1) // 2
-
-    def apply(self, theta, x):
-        return jax.scipy.linalg.expm(skew_symmetric(theta, self.n)).astype(x.dtype) @ x
-
-    def sample(self, key, dtype=jnp.float64):
-        # Entries of size 1/sqrt(n): eigenvalues of S well inside (-2 pi i, 2 pi i), where expm is a local diffeo.
-        return jax.random.normal(key, (self.size,), dtype) / jnp.sqrt(2.0 * self.n)
-
-    def rational_point(self, rng, height=SMALL_HEIGHT):
-        return [Fraction(0)] * self.size
-
-    def exact(self, fld, point):
-        if any(point):
-            raise ValueError("the exponential factor is exact only at theta = 0")
-        return fld.eye(self.n), [_skew_basis_exact(fld, self.n, j) for j in range(self.size)]
-
 
 @dataclass(frozen=True)
-class SkewCayley(Factor):
+class SkewCayley(RealSkew, CayleyMap):
     """``(I + S)^-1 (I - S)``, ``S`` real skew-symmetric from n(n-1)/2 reals."""
-
-    @property
-    def size(self) -> int:
-        return self.n * (self.n - 1) // 2
-
-    def apply(self, theta, x):
-        s = skew_symmetric(theta, self.n).astype(x.dtype)
-        eye = jnp.eye(self.n, dtype=x.dtype)
-        return jnp.linalg.solve(eye + s, (eye - s) @ x)
-
-    def sample(self, key, dtype=jnp.float64):
-        return jax.random.normal(key, (self.size,), dtype) / jnp.sqrt(2.0 * self.n)
-
-    def rational_point(self, rng, height=SMALL_HEIGHT):
-        return [rational(rng, height, min_den=2) for _ in range(self.size)]
-
-    def exact(self, fld, point):
-        n = self.n
-        basis = [_skew_basis_exact(fld, n, j) for j in range(self.size)]
-        s = fld.zeros(n)
-        for t, b in zip(point, basis):
-            if t:
-                s = s + b * fld.q(t)
-        inv = (fld.eye(n) + s).inv()
-        value = inv * (fld.eye(n) - s)
-        right = fld.eye(n) + value  # d cay(S) = -(I + S)^-1 dS (I + cay(S))
-        return value, [-(inv * b * right) for b in basis]
 
 
 @dataclass(frozen=True)
@@ -152,7 +125,7 @@ class RealReflection(Factor):
 
 
 @dataclass(frozen=True)
-class RotationLayer(Factor):
+class RotationLayer(PairLayer):
     """Disjoint real rotations ``[[cos t, -sin t], [sin t, cos t]]`` on the pairs (offset, offset+1), ..."""
 
     offset: int = 0
@@ -160,39 +133,11 @@ class RotationLayer(Factor):
 
     @property
     def pairs(self) -> list[tuple[int, int]]:
-        return list(self.pair_list) or _pairs(self.n, self.offset)
+        return list(self.pair_list) or brick_pairs(self.n, self.offset)
 
-    @property
-    def size(self) -> int:
-        return len(self.pairs)
+    def rotate(self, theta, xt, xb):
+        return _rotate(theta, xt, xb)
 
-    def apply(self, theta, x):
-        pairs = self.pairs
-        if not pairs:
-            return x
-        top = jnp.asarray([p[0] for p in pairs])
-        bot = jnp.asarray([p[1] for p in pairs])
-        c, s = jnp.cos(theta)[:, None], jnp.sin(theta)[:, None]
-        xt, xb = x[top], x[bot]
-        return x.at[top].set(c * xt - s * xb).at[bot].set(s * xt + c * xb)
-
-    def sample(self, key, dtype=jnp.float64):
-        return jax.random.uniform(key, (self.size,), dtype, -jnp.pi, jnp.pi)
-
-    def rational_point(self, rng, height=SMALL_HEIGHT):
-        return [nonzero_tangent(rng, height) for _ in range(self.size)]
-
-    def numeric_point(self, point):
-        return np.array([_half_angle(t) for t in point])
-
-    def exact(self, fld, point):
-        n = self.n
-        value = [[fld.one if j == k else fld.zero for k in range(n)] for j in range(n)]
-        derivs = []
-        for (a, b), t in zip(self.pairs, point):
-            c, s = fld.cos_sin_from_tangent(t)
-            value[a][a], value[a][b], value[b][a], value[b][b] = c, -s, s, c
-            d = [[fld.zero] * n for _ in range(n)]
-            d[a][a], d[a][b], d[b][a], d[b][b] = -s, -c, c, -s
-            derivs.append(fld.matrix(d))
-        return fld.matrix(value), derivs
+    def block(self, fld, params):
+        c, s = fld.cos_sin_from_tangent(params[0])
+        return [[c, -s], [s, c]], [[[-s, -c], [c, -s]]]

@@ -36,7 +36,6 @@ from rnnlab.capacity.factors import (
     Exponential,
     Factor,
     Fixed,
-    GivensLayer,
     Permutation,
     Reflection,
 )
@@ -44,6 +43,7 @@ from rnnlab.capacity.eunn import eunn_fft_factors, fft_layers
 from rnnlab.capacity.kronecker import KroneckerUnitary, prime_sizes
 from rnnlab.capacity.meshes import clements_columns, mesh_factors, reck_columns
 from rnnlab.capacity.orthogonal import RealReflection, RotationLayer, SignDiagonal, SkewCayley, SkewExponential
+from rnnlab.capacity.rotations import GivensLayer
 from rnnlab.errors import UsageError, check_int
 from rnnlab.registry import Registry
 

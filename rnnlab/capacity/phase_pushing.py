@@ -15,7 +15,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg
 
-from rnnlab.capacity.factors import Diagonal, GivensLayer
+from rnnlab.capacity.factors import Diagonal
+from rnnlab.capacity.rotations import GivensLayer
 
 REASON = "a phase pushed through the later rotations into the diagonal"
 
