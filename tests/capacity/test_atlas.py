@@ -21,6 +21,21 @@ def test_summary_reports_where_the_law_fails_and_capacity_is_lost():
     assert "fails at 7" in markdown_table([row]) and "| 5-6 |" in markdown_table([row])
 
 
+def test_a_certified_rank_stands_where_the_float_rank_falls_short():
+    # reck at N = 32: the float64 rank misses N^2 (tiny singular values), the certificate proves it.
+    ok = _rec("reck", 31, 961, 961, 961, 961, True)
+    low = dict(_rec("reck", 32, 953, 1024, 1024, 1024), certified=True, exact_rank=1024)
+    (row,) = summary_rows([ok, low])
+    assert row["law_confirmed_at"] == "31..32" and row["float_rank_short_at"] == [32]
+    assert row["first_n_short"] is None and row["wasted_at_largest_n"]["P - rank"] == 0
+    assert row["wasted_at_largest_n"]["named"] == {}
+    assert "(float64 rank short at 32, certified there)" in markdown_table([row])
+    uncertified = _rec("reck", 32, 953, 1024, 1024, 1024)
+    (row,) = summary_rows([ok, uncertified])
+    assert row["law_fails_at"] == [32] and row["first_n_short"] == 32
+    assert row["wasted_at_largest_n"]["named"] == {"not explained": 71}
+
+
 def test_cli_atlas_writes_data_table_and_figure(tmp_path, capsys):
     out = tmp_path / "atlas"
     argv = ["capacity", "atlas", "--param", "restricted", "--n", "5:6", "--seeds", "1", "--certify-up-to", "6",
