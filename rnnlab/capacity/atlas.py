@@ -63,6 +63,10 @@ FAMILIES: list[Family] = [
 ]
 
 
+#: Points measured where the float64 rank at the first ones misses the family's law.
+RECHECK_POINTS = 3
+
+
 def run_atlas(sizes, families=None, seeds=(0, 1), certify_up_to: int = 16, progress: bool = True) -> list[dict]:
     """One record per (family, N): the measured rank, the law's value, and the certificate where computed."""
     from tqdm import tqdm
@@ -78,6 +82,11 @@ def run_atlas(sizes, families=None, seeds=(0, 1), certify_up_to: int = 16, progr
         p = get(fam.name)(n)
         rec = measure(p, seeds=seeds).as_record()
         rec["law"] = fam.law(n) if fam.law else None
+        if rec["law"] is not None and rec["rank"] != rec["law"] and len(seeds) < RECHECK_POINTS:
+            # One unlucky point (a Jacobian with singular values under the tolerance) must not
+            # decide the row: measure at more points, keeping the best as measure() does.
+            rec = measure(p, seeds=tuple(range(RECHECK_POINTS))).as_record()
+            rec["law"] = fam.law(n)
         if n <= certify_up_to:
             try:
                 rec.update(certify(p, rec))
