@@ -183,11 +183,12 @@ def plot_atlas(records: list[dict]):
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(8, 5))
-    for fam in FAMILIES:
+    colors = plt.get_cmap("tab20")
+    for i, fam in enumerate(FAMILIES):  # a colour and a marker each: fifteen families, no two alike
         recs = sorted((r for r in records if r["parameterization"] == fam.name), key=lambda r: r["n"])
         if recs:
-            ax.plot([r["n"] for r in recs], [r["manifold_dim"] - generic_rank(r) for r in recs], marker="o", ms=3,
-                    label=fam.name)
+            ax.plot([r["n"] for r in recs], [r["manifold_dim"] - generic_rank(r) for r in recs],
+                    marker="osD^v<>"[i % 7], ms=3, color=colors(i % 20), label=fam.name)
     ax.set_xlabel("N")
     ax.set_ylabel("dim - rank (0 = full capacity)")
     ax.set_yscale("symlog", linthresh=1)
