@@ -8,6 +8,7 @@ import pytest
 
 from rnnlab.capacity import get, measure, names
 from rnnlab.cli import main
+from tests.cli.one_line import one_line_exit_2
 from tests.capacity.test_fit_and_cli import table_rows
 
 
@@ -30,14 +31,6 @@ def test_num_params_without_building(name):
         assert get(name).num_params(n) == get(name)(n).num_params
 
 
-def _one_line_exit_2(capsys, argv, fragment):
-    assert main(argv) == 2
-    captured = capsys.readouterr()
-    assert captured.out == ""
-    assert captured.err.count("\n") == 1 and fragment in captured.err
-    return captured.err
-
-
 def test_huge_full_is_refused_before_its_base_point_is_drawn(capsys, monkeypatch):
     import scipy.stats
 
@@ -45,20 +38,20 @@ def test_huge_full_is_refused_before_its_base_point_is_drawn(capsys, monkeypatch
         raise AssertionError("W0 drawn before the memory check")
 
     monkeypatch.setattr(scipy.stats.unitary_group, "rvs", no_draw)
-    err = _one_line_exit_2(capsys, ["capacity", "--n", "100000", "--param", "full"], "needs about")
+    err = one_line_exit_2(capsys, ["capacity", "--n", "100000", "--param", "full"], "needs about")
     assert "TiB" in err
 
 
 def test_huge_fit_is_refused_with_its_estimate(capsys):
-    _one_line_exit_2(capsys, ["capacity", "fit", "--n", "100000", "--param", "restricted"], "needs about")
+    one_line_exit_2(capsys, ["capacity", "fit", "--n", "100000", "--param", "restricted"], "needs about")
 
 
 @pytest.mark.parametrize("action", [[], ["fit"]])
 def test_unwritable_plot_is_refused_before_computing(capsys, tmp_path, action):
     afile = tmp_path / "afile"
     afile.write_text("")
-    _one_line_exit_2(capsys, ["capacity", *action, "--n", "2", "--plot", str(afile / "x.png")], "not a folder")
-    _one_line_exit_2(capsys, ["capacity", *action, "--n", "2", "--plot", "/proc/x.png"], "/proc")
+    one_line_exit_2(capsys, ["capacity", *action, "--n", "2", "--plot", str(afile / "x.png")], "not a folder")
+    one_line_exit_2(capsys, ["capacity", *action, "--n", "2", "--plot", "/proc/x.png"], "/proc")
 
 
 def test_a_failed_picture_keeps_the_table_and_the_data(capsys, tmp_path, monkeypatch):

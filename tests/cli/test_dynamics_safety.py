@@ -10,14 +10,9 @@ import numpy as np
 import pytest
 
 from rnnlab.cli import main
+from tests.cli.one_line import one_line_exit_2
 from rnnlab.cli.dynamics import _check_pattern_search
 from rnnlab.cli.pipes import EXIT_BROKEN_PIPE
-
-
-def one_line_exit_2(capsys, argv, fragment):
-    assert main(argv) == 2
-    out, err = capsys.readouterr()
-    assert out == "" and err.count("\n") == 1 and fragment in err, err
 
 
 @pytest.mark.parametrize("argv", [["portrait", "--all", "--out"], ["propagate", "--n", "4", "--T", "5", "--plot"]])

@@ -6,12 +6,7 @@ import json
 import pytest
 
 from rnnlab.cli import build_parser, main
-
-
-def one_line_exit_2(capsys, argv, fragment):
-    assert main(argv) == 2
-    out, err = capsys.readouterr()
-    assert out == "" and err.count("\n") == 1 and fragment in err, (out, err)
+from tests.cli.one_line import one_line_exit_2
 
 
 def test_models_with_an_unknown_task(capsys):
