@@ -80,13 +80,13 @@ def run_atlas(sizes, families=None, seeds=(0, 1), certify_up_to: int = 16, progr
     records = []
     for fam, n in tqdm(jobs, desc="atlas", unit="map", disable=not progress or None, file=sys.stderr):
         p = get(fam.name)(n)
+        law = fam.law(n) if fam.law else None
         rec = measure(p, seeds=seeds).as_record()
-        rec["law"] = fam.law(n) if fam.law else None
-        if rec["law"] is not None and rec["rank"] != rec["law"] and len(seeds) < RECHECK_POINTS:
+        if law is not None and rec["rank"] != law and len(seeds) < RECHECK_POINTS:
             # One unlucky point (a Jacobian with singular values under the tolerance) must not
             # decide the row: measure at more points, keeping the best as measure() does.
             rec = measure(p, seeds=tuple(range(RECHECK_POINTS))).as_record()
-            rec["law"] = fam.law(n)
+        rec["law"] = law
         if n <= certify_up_to:
             try:
                 rec.update(certify(p, rec))
@@ -178,8 +178,8 @@ def markdown_table(rows: list[dict]) -> str:
 
 
 def plot_atlas(records: list[dict]):
-    """Rank deficit ``dim - rank`` (:func:`generic_rank`) vs N, one line per family: a matplotlib Figure (no backend
-    chosen here)."""
+    """Rank deficit ``dim - rank`` (:func:`generic_rank`) vs N, one line per family: a
+    matplotlib Figure (no backend chosen here)."""
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(8, 5))

@@ -117,8 +117,9 @@ def explain_null_space(p: Parameterization, jac: np.ndarray, res: RankResult, th
     ``jac @ v``, which is accurate however ill-conditioned ``jac`` is, rather than against the
     SVD's null basis, whose error grows as eps / (the smallest kept singular value) and
     passes 1e-6 for the deep rotation meshes at N >= 18. Directions are counted greedily by
-    rank, so none is counted twice and the explained dimension never exceeds the nullity. Returns ``(redundancies, unexplained, loadings)`` where
-    ``loadings`` maps each factor label to its share of the unexplained directions' weight.
+    rank, so none is counted twice and the explained dimension never exceeds the nullity.
+    Returns ``(redundancies, unexplained, loadings)`` where ``loadings`` maps each factor
+    label to its share of the unexplained directions' weight.
     """
     nullity = res.nullity
     if nullity == 0:
