@@ -21,20 +21,58 @@ def _point(p, seed=0):
         return np.asarray(p.init(jax.random.key(seed), jnp.float64))
 
 
-@pytest.mark.parametrize("name,n", [("restricted", 9), ("full", 5)])
-def test_gram_blocks_sum_to_jtj(name, n, monkeypatch):
-    # Blocks of 2 columns of W (the last one short at odd n) exercise the accumulation.
+@pytest.mark.parametrize("skew", [False, True])
+@pytest.mark.parametrize("name,n", [("restricted", 9), ("full", 5), ("givens-real", 6), ("householder", 1)])
+def test_gram_blocks_sum_to_jtj(name, n, skew, monkeypatch):
+    # Blocks of 2 columns of W (the last one short at odd n) exercise the accumulation;
+    # skew: the half rows of W^H dW (a real orthogonal W included), same Gram.
     monkeypatch.setattr(gram_mod, "BLOCK_BYTES", 16 * n * get(name)(n).num_params * 2)
     p = get(name)(n)
-    assert gram_mod.block_columns(n, p.num_params) == 2
+    assert gram_mod.block_columns(n, p.num_params) == min(n, 2)
     theta = _point(p)
     j = jacobian(p, theta)
-    g = np.tril(gram_mod.gram(p, theta))
-    want = np.tril(j.T @ j)
-    assert np.abs(g - want).max() <= 2 * n * n * np.finfo(float).eps * np.abs(want).max()
+    g = gram_mod.gram(p, theta, skew=skew)
+    want = j.T @ j
+    tol = 2 * n * n * np.finfo(float).eps * np.abs(want).max()
+    assert np.abs(g - want).max() <= tol
     # One thread folding every block gives the same Gram as the threads sharing them.
-    one = np.tril(gram_mod.gram(p, theta, workers=1))
-    assert np.abs(one - g).max() <= 2 * n * n * np.finfo(float).eps * np.abs(want).max()
+    one = gram_mod.gram(p, theta, workers=1, skew=skew)
+    assert np.abs(one - g).max() <= tol
+
+
+@pytest.mark.parametrize("n,c", [(1, 1), (5, 2), (6, 2), (7, 4), (8, 8)])
+def test_skew_blocks_cover_each_lower_entry_once(n, c):
+    # Every column once; every strictly lower entry (i > j) and every diagonal entry once;
+    # the padding points at the trailing zero (index n c).
+    blocks = gram_mod.skew_blocks(n, c)
+    cols = [int(j) for b in blocks for j in b[0] if j >= 0]
+    assert sorted(cols) == list(range(n))
+    lower, diag = set(), set()
+    for cols_b, low, dia in blocks:
+        assert low.shape == ((n - 1) * c // 2,) and dia.shape == (c,)
+        for idx, into in ((low, lower), (dia, diag)):
+            for f in idx[idx < n * c]:
+                i, k = divmod(int(f), c)
+                entry = (i, int(cols_b[k]))
+                assert entry not in into
+                into.add(entry)
+    assert lower == {(i, j) for j in range(n) for i in range(j + 1, n)}
+    assert diag == {(j, j) for j in range(n)}
+
+
+def test_gram_takes_full_rows_when_w_is_not_unitary(monkeypatch):
+    # The half-row identity needs a unitary W; a W off the group gets the plain rows.
+    p = get("restricted")(4)
+    theta = _point(p)
+    j = jacobian(p, theta)
+    calls = []
+    real_compiled = gram_mod._compiled
+    monkeypatch.setattr(gram_mod, "_compiled", lambda p_, skew: calls.append(skew) or real_compiled(p_, skew))
+    gram_mod.gram(p, theta)
+    monkeypatch.setattr(gram_mod, "UNITARY_TOL", -1.0)
+    g = gram_mod.gram(p, theta)
+    assert calls == [True, False]
+    assert np.abs(g - j.T @ j).max() <= 32 * np.finfo(float).eps * np.abs(j.T @ j).max()
 
 
 @pytest.mark.parametrize("name,n", [("restricted", 6), ("restricted", 8), ("restricted", 11), ("full", 4)])
