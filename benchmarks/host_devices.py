@@ -6,7 +6,8 @@ when JAX starts), so every ratio's two sides are measured in one process:
 - ReLU step (``relu-rnn`` on ``addition``, N=128, T=784, batch 16, SGD, float32) with the
   batch split over the two devices (a sharded input, as the training loop's sharding
   constraint does) and unsplit (all on device 0), each against the GEMM of equal FLOPs
-  (:func:`benchmarks.relu_step.gemm_timing`, XLA's Eigen pool on both cores);
+  (:func:`benchmarks.relu_step.gemm_timing`, XLA's Eigen pool on both cores) and against
+  PyTorch's ``nn.RNN`` step on both cores (:func:`benchmarks.relu_step.torch_step_timing`);
 - 8 seeds (:mod:`benchmarks.seeds_vmap`'s model, N=64, T=100, 20-step chunks) vmapped and
   placed 4 per device, vmapped on one device, and run one after the other.
 """
@@ -28,7 +29,7 @@ def measure_here(quick: bool) -> dict:
     from jax.sharding import NamedSharding, PartitionSpec
 
     from benchmarks import block, time_stateful
-    from benchmarks.relu_step import gemm_timing, step_flops
+    from benchmarks.relu_step import gemm_timing, step_flops, torch_step_timing
     from rnnlab.training import loop, sharding
     from rnnlab.training.config import TrainConfig
 
@@ -56,6 +57,10 @@ def measure_here(quick: bool) -> dict:
     gemm, m = gemm_timing(step_flops(n, T, batch), repeats)
     out = {"relu": {"n": n, "T": T, "batch": batch, "unsplit": unsplit.as_record(), "split": split.as_record(),
                     "gemm": gemm.as_record(), "gemm_m": m}}
+    try:
+        out["relu"]["torch"] = torch_step_timing(n, T, batch, repeats).as_record()
+    except ImportError:  # the bench extra (torch) is not installed
+        pass
 
     sn, sT, sl = (32, 50, 5) if quick else (64, 100, 20)
     cfg = TrainConfig(task="addition", model="relu-rnn", n=sn, T=sT, batch=batch, optimiser="sgd", seeds=K)
@@ -91,6 +96,12 @@ def run(quick: bool) -> list[Row]:
         Row("host-devices", "ReLU step split over 2 devices / GEMM", r["split"]["median_s"] / g, target=2.0,
             detail=r | {"loadavg_1min": d["loadavg_1min"]}),
         Row("host-devices", "ReLU step on 1 device / GEMM (same run)", r["unsplit"]["median_s"] / g, detail={}),
+    ] + ([
+        Row("host-devices", "torch nn.RNN step / ReLU step split over 2 devices", r["torch"]["median_s"] / r["split"]["median_s"],
+            target=4.0, at_least=True, detail={}),
+        Row("host-devices", "torch nn.RNN step / ReLU step on 1 device (same run)",
+            r["torch"]["median_s"] / r["unsplit"]["median_s"], detail={}),
+    ] if "torch" in r else []) + [
         Row("host-devices", f"throughput {K} seeds vmapped, split / sequential", seq / s["vmapped_split"]["median_s"],
             target=2.5, at_least=True, detail=s | {"loadavg_1min": d["loadavg_1min"]}),
         Row("host-devices", f"throughput {K} seeds vmapped, 1 device / sequential (same run)",
