@@ -65,6 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
     for sub in subparsers.choices.values():
         sub.add_argument("--quiet", action="store_true",
                          help="no progress bars (they go to stderr, and only when it is a terminal)")
+        sub.add_argument("--host-devices", type=int, default=None, metavar="K",
+                         help="CPU devices JAX splits a training batch (or vmapped seeds) over; 1 turns the "
+                              "split off (default: $RNNLAB_HOST_DEVICES, else 2 when two cores are idle)")
     return parser
 
 
@@ -76,7 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     progress.configure(quiet=args.quiet)
     try:
-        configure_host_devices()
+        configure_host_devices(args.host_devices)
         return closed_pipe_safe(lambda: int(args.func(args) or 0))
     except UsageError as exc:
         print(f"rnnlab {args.command}: error: {exc}", file=sys.stderr)

@@ -252,7 +252,10 @@ def _run_locked(cfg: TrainConfig, exp: Experiment, out: Path, signals: _Signals,
         exp = dataclasses.replace(exp, tx=make_optimiser(cfg, exp.labels, lr_scale))
 
     count = num_params(exp)
-    log(f"{cfg.model} on {cfg.task} (T={cfg.T}, n={cfg.n}): {count} parameters, {k} seed(s), run folder {out}")
+    split_batch = k == 1 and sharding.batch_split_pays(exp.cell.state_size, cfg.T, cfg.batch)
+    split = sharding.describe(cfg.batch, k, split_batch)
+    log(f"{cfg.model} on {cfg.task} (T={cfg.T}, n={cfg.n}): {count} parameters, {k} seed(s)"
+        + (f", {split}" if split else "") + f", run folder {out}")
     if exp.task.baseline is not None:
         log(f"baseline loss (input-blind guess): {exp.task.baseline:.6g}")
 
@@ -260,8 +263,8 @@ def _run_locked(cfg: TrainConfig, exp: Experiment, out: Path, signals: _Signals,
 
     def chunk_fn(length):
         if length not in chunks:
-            # One seed: split its batch over the host devices; several: split the seeds.
-            fn = make_train_chunk(exp.cell, exp.task, exp.tx, exp.labels, cfg.batch, length, split_batch=k == 1)
+            # One seed: split its batch over the host devices if that pays; several: split the seeds.
+            fn = make_train_chunk(exp.cell, exp.task, exp.tx, exp.labels, cfg.batch, length, split_batch=split_batch)
             chunks[length] = jax.jit(over_seeds(fn, k), donate_argnums=0)
         return chunks[length]
 

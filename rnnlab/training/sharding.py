@@ -1,6 +1,6 @@
 """Splitting a batch, or the seed axis of vmapped seeds, over the host's CPU devices.
 
-With ``RNNLAB_HOST_DEVICES=2`` (:mod:`rnnlab.devices`) JAX sees two CPU devices; a
+With two host devices (:mod:`rnnlab.devices`; the command line's default) JAX sees two CPU devices; a
 sharding constraint on the batch axis makes XLA run each half of every step's matmuls on
 its own device (its own thread) and sum the parameter gradients across them; seeds stacked
 on a leading axis are placed half on each device. With one device every function here is
@@ -23,6 +23,33 @@ def host_mesh() -> Mesh | None:
     if len(devices) < 2 or devices[0].platform != "cpu":
         return None
     return Mesh(devices, (AXIS,))
+
+
+#: A single seed's batch is split only when a train step's recurrence does at least this many
+#: multiply-adds forward (``T * batch * state_size^2``). Measured on 2 idle cores, split /
+#: unsplit step time: ReLU N=16..128 at T=100 (0.4-26 M) 1.06-3.1 (slower), LSTM N=68 T=200
+#: batch 20 (74 M) 0.97, np-RNN N=100 T=784 (125 M) 0.72, ReLU N=128 T=784 (205 M) 0.76,
+#: full uRNN N=128 T=200 batch 20 (262 M) 0.66: below this the devices' per-step
+#: synchronisation costs more than half the work saves.
+SPLIT_FROM_MACS = 1e8
+
+
+def batch_split_pays(state_size: int, T: int, batch: int) -> bool:
+    """Whether splitting one seed's batch over the host devices is expected to be faster."""
+    return T * batch * state_size * state_size >= SPLIT_FROM_MACS
+
+
+def describe(batch: int, seeds: int, split_batch: bool) -> str:
+    """What is split over the host devices, for the run's log: ``""`` with one device."""
+    mesh = host_mesh()
+    if mesh is None:
+        return ""
+    what, size = ("seeds", seeds) if seeds > 1 else ("batch", batch)
+    if size % mesh.size:
+        return f"{what} ({size}) not split: not divisible by {mesh.size} host devices"
+    if seeds == 1 and not split_batch:
+        return f"batch not split over {mesh.size} host devices: too little work per step"
+    return f"{what} split over {mesh.size} host devices"
 
 
 def split_batch(x: jax.Array, axis: int) -> jax.Array:

@@ -25,6 +25,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from rnnlab.devices import worker_devices
 from rnnlab.errors import UsageError
 from rnnlab.training import sweep
 
@@ -55,7 +56,7 @@ def check_address(address: str | None) -> None:
                          "start one there with 'ray start --head' or check --address") from None
 
 
-def run_on_worker(point: sweep.Point, out: str, sweep_id: str) -> sweep.Outcome:
+def run_on_worker(point: sweep.Point, out: str, sweep_id: str, devices: int | None = None) -> sweep.Outcome:
     """The body of a point's Ray task: check that ``out`` is the driver's folder, then attempt."""
     folder = Path(out)
     try:
@@ -66,7 +67,7 @@ def run_on_worker(point: sweep.Point, out: str, sweep_id: str) -> sweep.Outcome:
         raise UsageError(
             f"{folder} is not this sweep's folder as seen from node {socket.gethostname()}: "
             "--out must be on a filesystem that every node mounts at the same path")
-    return sweep.attempt(point, folder)
+    return sweep.attempt(point, folder, devices)
 
 
 class RayBackend:
@@ -88,6 +89,8 @@ class RayBackend:
                                  f"{str(exc).strip().splitlines()[0]}") from None
         self.sweep_id = sweep_id
         self.task = ray.remote(run_on_worker).options(num_cpus=cpus_per_run, max_retries=0)
+        # A task's train process splits its batch over at most the CPUs the task reserved.
+        self.devices = worker_devices(1) or min(2, cpus_per_run)
 
     def __enter__(self):
         return self
@@ -97,7 +100,7 @@ class RayBackend:
             self.ray.shutdown()
 
     def submit(self, point: sweep.Point, out: Path) -> Any:
-        return self.task.remote(point, str(out), self.sweep_id)
+        return self.task.remote(point, str(out), self.sweep_id, self.devices)
 
     def wait(self, handles: list) -> tuple[Any, sweep.Outcome | None, BaseException | None]:
         ready: list = []

@@ -32,9 +32,10 @@ from rnnlab.capacity.factors import DFT, Diagonal, Permutation, Reflection
 from rnnlab.training.cell_base import UNITARY, Cell, Params, complex_dtype, glorot, size
 
 #: Restricted uRNN size from which ``path="auto"`` applies the factors at every step instead
-#: of one dense matmul. Measured train steps on a 2-core CPU (``benchmarks/paper_steps.py``,
-#: dense / FFT time): 0.74 at N = 64, 0.57 at N = 256, 1.33 at N = 470.
-FFT_FROM = 400
+#: of one dense matmul. Measured train steps on the project's 2-core CPU, idle
+#: (``benchmarks/paper_steps.py``, dense / FFT time, T = 200, batch 20): 0.61 at N = 64,
+#: 0.60 at 128, 1.24 at 256, 1.15 at 470 (T = 1000), 1.35 at 512, 2.51 at 1024.
+FFT_FROM = 200
 
 
 def mod_relu(z: jax.Array, b: jax.Array) -> jax.Array:

@@ -60,24 +60,73 @@ def test_split_over_two_host_devices_matches_one_device():
         assert r["loss_diff"] <= 64 * 1.2e-7 * 10, r
 
 
-def test_host_device_setting():
-    assert requested_count({}) == 1
+def test_host_device_setting(monkeypatch):
+    import rnnlab.devices as devices
+
+    assert requested_count({}) == devices.default_count()
     assert requested_count({"RNNLAB_HOST_DEVICES": "2"}) == 2
     for bad in ("0", "two", "-1"):
         with pytest.raises(UsageError, match="RNNLAB_HOST_DEVICES"):
             requested_count({"RNNLAB_HOST_DEVICES": bad})
     assert xla_flags_with(2, f"--a=1 {FLAG}=4") == f"--a=1 {FLAG}=2"
     assert xla_flags_with(1, f"--a=1 {FLAG}=4") == "--a=1"
+    # The default: two devices when about two cores are idle, else one.
+    for cores, load, want in ((2, 0.2, 2), (2, 0.6, 1), (2, 1.3, 1), (1, 0.0, 1), (16, 3.0, 2)):
+        monkeypatch.setattr(devices, "usable_cores", lambda c=cores: c)
+        monkeypatch.setattr(devices.os, "getloadavg", lambda l=load: (l, l, l))
+        assert devices.default_count() == want, (cores, load)
+
+
+def test_batch_split_only_where_it_pays():
+    from rnnlab.training.sharding import batch_split_pays
+
+    assert batch_split_pays(128, 784, 16)  # the ReLU step of the benchmark: 0.76 of unsplit
+    assert batch_split_pays(256, 200, 20)  # full uRNN N=128 (real-form state 256)
+    assert not batch_split_pays(128, 100, 16)  # measured 1.45x slower split
+    assert not batch_split_pays(16, 10_000, 16)
 
 
 def test_sweep_workers_get_the_host_device_count(monkeypatch):
+    from rnnlab.devices import worker_devices
     from rnnlab.training.sweep.point import _worker_env
 
-    monkeypatch.setenv("RNNLAB_HOST_DEVICES", "2")
     monkeypatch.setenv("XLA_FLAGS", f"--keep=1 {FLAG}=3")
-    assert _worker_env()["XLA_FLAGS"] == f"--keep=1 {FLAG}=2"
-    monkeypatch.setenv("RNNLAB_HOST_DEVICES", "1")
-    assert _worker_env()["XLA_FLAGS"] == "--keep=1"
-    # Not asked for: the user's own flags pass through unchanged.
-    monkeypatch.delenv("RNNLAB_HOST_DEVICES")
-    assert _worker_env()["XLA_FLAGS"] == f"--keep=1 {FLAG}=3"
+    assert _worker_env(2)["XLA_FLAGS"] == f"--keep=1 {FLAG}=2"
+    assert _worker_env(2)["RNNLAB_HOST_DEVICES"] == "2"
+    assert _worker_env(1)["XLA_FLAGS"] == "--keep=1"
+    # None: the worker decides; the flags pass through unchanged.
+    assert _worker_env(None)["XLA_FLAGS"] == f"--keep=1 {FLAG}=3"
+    # Not asked for: one process alone decides for itself, several side by side get one device each.
+    monkeypatch.delenv("RNNLAB_HOST_DEVICES", raising=False)
+    assert worker_devices(1) is None and worker_devices(2) == 1
+    monkeypatch.setenv("RNNLAB_HOST_DEVICES", "2")
+    assert worker_devices(1) == 2 and worker_devices(3) == 2
+
+
+def _train_log(tmp_path, *flags):
+    env = {k: v for k, v in os.environ.items() if k not in ("RNNLAB_HOST_DEVICES", "XLA_FLAGS")}
+    cmd = [sys.executable, "-m", "rnnlab", "train", "--task", "addition", "--model", "relu-rnn", "--n", "8",
+           "--T", "5", "--steps", "2", "--batch", "4", "--out", str(tmp_path / "run"), "--quiet", *flags]
+    proc = subprocess.run(cmd, env=env | {"JAX_PLATFORMS": "cpu"}, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return proc.stdout + proc.stderr
+
+
+def test_command_line_sets_up_host_devices(tmp_path):
+    # Asked for two: a tiny batch stays whole (too little work), two seeds are split.
+    assert "batch not split over 2 host devices: too little work per step" in _train_log(tmp_path / "a", "--host-devices", "2")
+    assert "seeds split over 2 host devices" in _train_log(tmp_path / "b", "--host-devices", "2", "--seeds", "2")
+    # One: nothing is said about splitting.
+    assert "host devices" not in _train_log(tmp_path / "c", "--host-devices", "1", "--seeds", "2")
+
+
+def test_host_devices_asked_for_after_jax_started_is_a_usage_error(capsys):
+    import jax
+
+    from rnnlab.cli import main
+
+    jax.devices()  # the backend exists now, with however many devices this process has
+    have = len(jax.devices("cpu"))
+    assert main(["capacity", "--n", "2", "--param", "full", "--seeds", "1", "--host-devices", str(have + 1)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "must be asked for before it starts" in err[0]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rnnlab.devices import ENV, requested_count, xla_flags_with
+from rnnlab.devices import ENV, xla_flags_with
 from rnnlab.training import config as config_mod
 from rnnlab.training.sweep.grid import Point
 
@@ -38,12 +38,13 @@ class Outcome:
     detail: str = ""
 
 
-def _worker_env() -> dict[str, str]:
-    """The environment of every ``rnnlab train`` process a sweep starts (host devices set up
-    as the command line does it: ``RNNLAB_HOST_DEVICES``)."""
+def _worker_env(devices: int | None = None) -> dict[str, str]:
+    """The environment of an ``rnnlab train`` process a sweep starts: ``devices`` host
+    devices (:func:`rnnlab.devices.worker_devices`; ``None``: the worker's own default)."""
     env = os.environ.copy()
-    if ENV in env:
-        env["XLA_FLAGS"] = xla_flags_with(requested_count(env), env.get("XLA_FLAGS", ""))
+    if devices is not None:
+        env[ENV] = str(devices)
+        env["XLA_FLAGS"] = xla_flags_with(devices, env.get("XLA_FLAGS", ""))
     return env
 
 
@@ -73,12 +74,13 @@ def _wait(proc: subprocess.Popen) -> int:
             pass
 
 
-def attempt(point: Point, out: Path) -> Outcome:
+def attempt(point: Point, out: Path, devices: int | None = None) -> Outcome:
     """One try at ``point``: run (or resume from its checkpoint) ``rnnlab train`` in
     ``out/point.name`` as a child process, its output appended to ``out/point.name.log``.
 
     Both backends call this, the local one in a thread, the Ray one inside a task on
-    whichever node runs it. An interrupt of the caller (Ctrl-C, or Ray cancelling the task)
+    whichever node runs it; ``devices``: the host devices of the train process
+    (:func:`_worker_env`). An interrupt of the caller (Ctrl-C, or Ray cancelling the task)
     is passed on to the train process, which stops with its last checkpoint, and re-raised.
     """
     folder = out / point.name
@@ -92,7 +94,7 @@ def attempt(point: Point, out: Path) -> Outcome:
         fh.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} on {socket.gethostname()}: {' '.join(cmd[2:])}\n".encode())
         fh.flush()
         start = fh.tell()
-        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, env=_worker_env())
+        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, env=_worker_env(devices))
         with _children_lock:
             _children.add(proc)
         try:

@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from rnnlab.devices import worker_devices
 from rnnlab.errors import UsageError
 from rnnlab.training.sweep.grid import Point, load, points
 from rnnlab.training.sweep.point import Outcome, attempt, interrupt_children, record, skip_reason
@@ -24,6 +25,7 @@ class LocalBackend:
 
     def __init__(self, jobs: int):
         self.pool = ThreadPoolExecutor(max_workers=jobs)
+        self.devices = worker_devices(jobs)
 
     def __enter__(self):
         return self
@@ -32,7 +34,7 @@ class LocalBackend:
         self.pool.shutdown(wait=True, cancel_futures=True)
 
     def submit(self, point: Point, out: Path) -> futures.Future:
-        return self.pool.submit(attempt, point, out)
+        return self.pool.submit(attempt, point, out, self.devices)
 
     def wait(self, handles: list) -> tuple[Any, Outcome | None, BaseException | None]:
         done, _ = futures.wait(handles, return_when=futures.FIRST_COMPLETED)
