@@ -40,6 +40,10 @@ from rnnlab.cli.pipes import closed_pipe_safe  # noqa: E402
 from rnnlab.devices import configure_host_devices  # noqa: E402
 from rnnlab.errors import UsageError  # noqa: E402
 
+# The commands that train (and take --host-devices; the others run on one device unless
+# RNNLAB_HOST_DEVICES says otherwise).
+TRAINING_COMMANDS = ("train", "sweep")
+
 # The command groups, in the order their subcommands appear in --help.
 COMMAND_MODULES = (capacity, dynamics, train, plot, sweep, configs, records, action)
 
@@ -62,9 +66,11 @@ def build_parser() -> argparse.ArgumentParser:
     for module in COMMAND_MODULES:
         module.register(subparsers)
     demo.register(subparsers, run_argv=main)  # the demo runs other commands through main
-    for sub in subparsers.choices.values():
+    for name, sub in subparsers.choices.items():
         sub.add_argument("--quiet", action="store_true",
                          help="no progress bars (they go to stderr, and only when it is a terminal)")
+        if name not in TRAINING_COMMANDS:
+            continue
         sub.add_argument("--host-devices", type=int, default=None, metavar="K",
                          help="CPU devices JAX splits a training batch (or vmapped seeds) over; 1 turns the "
                               "split off (default: $RNNLAB_HOST_DEVICES, else 2 when two cores are idle)")
@@ -79,7 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     progress.configure(quiet=args.quiet)
     try:
-        configure_host_devices(args.host_devices)
+        configure_host_devices(getattr(args, "host_devices", None))
         return closed_pipe_safe(lambda: int(args.func(args) or 0))
     except UsageError as exc:
         print(f"rnnlab {args.command}: error: {exc}", file=sys.stderr)

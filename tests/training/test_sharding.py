@@ -127,6 +127,7 @@ def test_host_devices_asked_for_after_jax_started_is_a_usage_error(capsys):
 
     jax.devices()  # the backend exists now, with however many devices this process has
     have = len(jax.devices("cpu"))
-    assert main(["capacity", "--n", "2", "--param", "full", "--seeds", "1", "--host-devices", str(have + 1)]) == 2
+    assert main(["train", "--task", "addition", "--model", "relu-rnn", "--steps", "1",
+                 "--host-devices", str(have + 1)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "must be asked for before it starts" in err[0]
