@@ -1,7 +1,7 @@
 """Capacity at the paper's MNIST size: ``restricted`` at N = 512 through the Gram path.
 
 Each size runs in a fresh process (``python -m benchmarks.capacity_gram N``) so that its
-peak resident memory (``ru_maxrss``) is that of the rank computation alone. One seed, the
+peak resident memory (``VmHWM``) is that of the rank computation alone. One seed, the
 path ``rnnlab capacity`` takes at that size (:func:`rnnlab.capacity.measure`, null space
 explained), wall seconds including compilation, which at this size is a small part. The
 detail records the rank, the kept / dropped singular values around the cut (relative to
@@ -23,6 +23,22 @@ from benchmarks import Row
 GIB = 2**30
 
 
+def peak_rss_bytes() -> int:
+    """This process's peak resident memory: ``VmHWM`` (Linux), else ``ru_maxrss``.
+
+    ``ru_maxrss`` survives ``exec``: a child started from a large parent reports at least the
+    parent's size at the fork. ``VmHWM`` belongs to the new address space.
+    """
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
 def measure_here(n: int) -> dict:
     import numpy as np
 
@@ -40,7 +56,7 @@ def measure_here(n: int) -> dict:
             "rank": r, "manifold_dim": p.manifold_dim, "unexplained": rep.unexplained,
             "smallest_kept_rel": float(s[r - 1]), "largest_dropped_rel": float(s[r]) if r < len(s) else None,
             "tol_rel": rep.tols[0] / rep.singular_values[0], "gap": rep.gap,
-            "wall_s": wall, "cpu_s": cpu, "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+            "wall_s": wall, "cpu_s": cpu, "peak_rss_bytes": peak_rss_bytes(),
             "estimate_bytes": jacobian_bytes_for(n, p.num_params),
             "loadavg_1min_start": load, "loadavg_1min_end": os.getloadavg()[0]}
 
