@@ -29,14 +29,10 @@ def peak_rss_bytes() -> int:
     ``ru_maxrss`` survives ``exec``: a child started from a large parent reports at least the
     parent's size at the fork. ``VmHWM`` belongs to the new address space.
     """
-    try:
-        with open("/proc/self/status") as fh:
-            for line in fh:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    from rnnlab.memory import proc_bytes
+
+    peak = proc_bytes("/proc/self/status", "VmHWM")
+    return peak if peak is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 def measure_here(n: int) -> dict:

@@ -16,16 +16,23 @@ from rnnlab.errors import UsageError
 USABLE_FRACTION = 0.8
 
 
-def available_memory() -> int:
-    """Bytes of memory available now (MemAvailable), or physical memory where unknown."""
+def proc_bytes(path: str, key: str) -> int | None:
+    """The ``key:`` line of a Linux ``/proc`` file given in kB (``/proc/meminfo``
+    ``MemAvailable``, ``/proc/self/status`` ``VmHWM``), in bytes; ``None`` where there is none."""
     try:
-        with open("/proc/meminfo") as f:
+        with open(path) as f:
             for line in f:
-                if line.startswith("MemAvailable:"):
+                if line.startswith(key + ":"):
                     return int(line.split()[1]) * 1024
     except OSError:
         pass
-    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return None
+
+
+def available_memory() -> int:
+    """Bytes of memory available now (MemAvailable), or physical memory where unknown."""
+    have = proc_bytes("/proc/meminfo", "MemAvailable")
+    return have if have is not None else os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 
 
 def format_bytes(n: float) -> str:
