@@ -40,6 +40,17 @@ SCRIPT = textwrap.dedent("""
                       "moved": float(np.abs(a - np.concatenate([np.ravel(x) for x in jax.tree.leaves(states.params)])).max()),
                       "loss_diff": float(np.abs(np.asarray(finals[False][1]) - np.asarray(finals[True][1])).max()),
                       "devices_used": max(finals[True][2])}
+    # The command line in this 2-device process: what it splits, as its log says.
+    import contextlib, io, tempfile
+    from rnnlab.cli import main
+    logs = []
+    for seeds in ("1", "2"):
+        buf = io.StringIO()
+        with tempfile.TemporaryDirectory() as tmp, contextlib.redirect_stdout(buf), contextlib.redirect_stderr(buf):
+            rc = main(["train", "--task", "addition", "--model", "relu-rnn", "--n", "8", "--T", "5", "--steps", "2",
+                       "--batch", "4", "--seeds", seeds, "--out", tmp + "/run", "--quiet", "--host-devices", "2"])
+        logs.append((rc, buf.getvalue()))
+    out["cli"] = logs
     print(json.dumps(out))
 """)
 
@@ -58,6 +69,11 @@ def test_split_over_two_host_devices_matches_one_device():
         # ...yet the results agree to float32 rounding of the batch sums (5 steps).
         assert r["max_diff"] <= 64 * 1.2e-7 * max(r["scale"], 1.0), r
         assert r["loss_diff"] <= 64 * 1.2e-7 * 10, r
+    # The command line asked for two devices: a tiny batch stays whole (too little work),
+    # two seeds are split.
+    (rc1, log1), (rc2, log2) = out["cli"]
+    assert rc1 == 0 and "batch not split over 2 host devices: too little work per step" in log1, log1[-1000:]
+    assert rc2 == 0 and "seeds split over 2 host devices" in log2, log2[-1000:]
 
 
 def test_host_device_setting(monkeypatch):
@@ -101,21 +117,6 @@ def test_sweep_workers_get_the_host_device_count(monkeypatch):
     assert worker_devices(1) is None and worker_devices(2) == 1
     monkeypatch.setenv("RNNLAB_HOST_DEVICES", "2")
     assert worker_devices(1) == 2 and worker_devices(3) == 2
-
-
-def _train_log(tmp_path, *flags):
-    env = {k: v for k, v in os.environ.items() if k not in ("RNNLAB_HOST_DEVICES", "XLA_FLAGS")}
-    cmd = [sys.executable, "-m", "rnnlab", "train", "--task", "addition", "--model", "relu-rnn", "--n", "8",
-           "--T", "5", "--steps", "2", "--batch", "4", "--out", str(tmp_path / "run"), "--quiet", *flags]
-    proc = subprocess.run(cmd, env=env | {"JAX_PLATFORMS": "cpu"}, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return proc.stdout + proc.stderr
-
-
-def test_command_line_sets_up_host_devices(tmp_path):
-    # Asked for two: a tiny batch stays whole (too little work), two seeds are split.
-    assert "batch not split over 2 host devices: too little work per step" in _train_log(tmp_path / "a", "--host-devices", "2")
-    assert "seeds split over 2 host devices" in _train_log(tmp_path / "b", "--host-devices", "2", "--seeds", "2")
 
 
 def test_host_devices_asked_for_after_jax_started_is_a_usage_error(capsys):
