@@ -37,11 +37,12 @@ from rnnlab.cli import (  # noqa: E402
     train,
 )
 from rnnlab.cli.pipes import closed_pipe_safe  # noqa: E402
-from rnnlab.devices import configure_host_devices  # noqa: E402
+from rnnlab.devices import ENV as HOST_DEVICES_ENV, configure_host_devices  # noqa: E402
 from rnnlab.errors import UsageError  # noqa: E402
 
-# The commands that train (and take --host-devices; the others run on one device unless
-# RNNLAB_HOST_DEVICES says otherwise).
+# The commands that train: they take --host-devices and get two host devices by default
+# where that pays (rnnlab.devices); the others keep one device unless RNNLAB_HOST_DEVICES
+# asks for more.
 TRAINING_COMMANDS = ("train", "sweep")
 
 # The command groups, in the order their subcommands appear in --help.
@@ -85,7 +86,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     progress.configure(quiet=args.quiet)
     try:
-        configure_host_devices(getattr(args, "host_devices", None))
+        if args.command in TRAINING_COMMANDS or os.environ.get(HOST_DEVICES_ENV, "").strip():
+            configure_host_devices(getattr(args, "host_devices", None))
         return closed_pipe_safe(lambda: int(args.func(args) or 0))
     except UsageError as exc:
         print(f"rnnlab {args.command}: error: {exc}", file=sys.stderr)
