@@ -40,8 +40,9 @@ from rnnlab.cli.pipes import closed_pipe_safe  # noqa: E402
 from rnnlab.devices import ENV as HOST_DEVICES_ENV, configure_host_devices  # noqa: E402
 from rnnlab.errors import UsageError  # noqa: E402
 
-# The commands that train: they take --host-devices and get two host devices by default
-# where that pays (rnnlab.devices); the others keep one device unless RNNLAB_HOST_DEVICES
+# The commands that take --host-devices. `train` gets two host devices by default where
+# that pays (rnnlab.devices); a sweep's train processes each decide for themselves unless
+# the sweep is given a count; the other commands keep one device unless RNNLAB_HOST_DEVICES
 # asks for more.
 TRAINING_COMMANDS = ("train", "sweep")
 
@@ -86,8 +87,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     progress.configure(quiet=args.quiet)
     try:
-        if args.command in TRAINING_COMMANDS or os.environ.get(HOST_DEVICES_ENV, "").strip():
-            configure_host_devices(getattr(args, "host_devices", None))
+        asked = getattr(args, "host_devices", None)
+        # A sweep only starts train processes: unless asked, each of them decides for itself.
+        if args.command == "train" or asked is not None or os.environ.get(HOST_DEVICES_ENV, "").strip():
+            configure_host_devices(asked)
         return closed_pipe_safe(lambda: int(args.func(args) or 0))
     except UsageError as exc:
         print(f"rnnlab {args.command}: error: {exc}", file=sys.stderr)

@@ -130,3 +130,19 @@ def test_host_devices_asked_for_after_jax_started_is_a_usage_error(capsys):
                  "--host-devices", str(have + 1)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "must be asked for before it starts" in err[0]
+
+
+def test_only_train_or_an_explicit_request_sets_up_host_devices(monkeypatch, tmp_path):
+    # A sweep parent only starts train processes: unless asked, it leaves XLA_FLAGS alone so
+    # that each worker decides from the load when it starts.
+    import rnnlab.cli as cli
+
+    calls = []
+    monkeypatch.setattr(cli, "configure_host_devices", lambda count=None: calls.append(count) or 1)
+    monkeypatch.delenv("RNNLAB_HOST_DEVICES", raising=False)
+    missing = str(tmp_path / "missing.toml")
+    assert cli.main(["sweep", missing]) == 2 and calls == []
+    assert cli.main(["sweep", missing, "--host-devices", "1"]) == 2 and calls == [1]
+    assert cli.main(["capacity", "--n", "1", "--param", "full", "--seeds", "1"]) == 0 and calls == [1]
+    monkeypatch.setenv("RNNLAB_HOST_DEVICES", "1")
+    assert cli.main(["sweep", missing]) == 2 and calls == [1, None]
