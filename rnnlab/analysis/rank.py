@@ -13,12 +13,13 @@ confirmed exactly (see :mod:`rnnlab.capacity.exact`). When ``r = min(m, n)`` the
 
 from __future__ import annotations
 
-import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.linalg
+
+from rnnlab.devices import usable_cores
 
 
 @dataclass(frozen=True)
@@ -59,13 +60,6 @@ _THREADED_FLOPS = 1 << 26
 _BLOCK = 128
 
 
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
-
-
 def _qr_r(a: np.ndarray) -> np.ndarray:
     """``R`` of a Householder QR of ``a`` (``m >= n``), ``n x n``.
 
@@ -99,7 +93,7 @@ def triangle(matrix: np.ndarray, workers: int | None = None) -> np.ndarray:
     """
     a = np.asarray(matrix)
     m, n = a.shape
-    k = min(workers or _cores(), m // (2 * n)) if n else 1
+    k = min(workers or usable_cores(), m // (2 * n)) if n else 1
     if k < 2 or (workers is None and m * n * n < _THREADED_FLOPS):
         return _qr_r(a)
     cuts = np.linspace(0, m, k + 1).astype(int)

@@ -34,8 +34,9 @@ import numpy as np
 import scipy.linalg
 
 from rnnlab.analysis import RankResult
-from rnnlab.analysis.rank import _cores, default_tolerance
+from rnnlab.analysis.rank import default_tolerance
 from rnnlab.capacity.parameterizations import Parameterization
+from rnnlab.devices import usable_cores
 
 #: Bytes of tangents (complex128) per row block: large enough for an efficient ``dsyrk``,
 #: small enough that a block and its copies stay well below the Gram's own size at large N.
@@ -53,7 +54,7 @@ def gram_bytes_for(n: int, num_params: int) -> int:
     tangents with its intermediate copies (the factor-by-factor pushes keep about four)."""
     c = block_columns(n, num_params)
     block = 16 * num_params * n * c
-    return 6 * 8 * num_params * num_params + _cores() * (2 * 8 * num_params * num_params + 6 * block) + (256 << 20)
+    return 6 * 8 * num_params * num_params + usable_cores() * (2 * 8 * num_params * num_params + 6 * block) + (256 << 20)
 
 
 def _column_tangents(p: Parameterization):
@@ -160,7 +161,7 @@ def gram(p: Parameterization, theta, workers: int | None = None, skew: bool | No
         blocks = skew_blocks(n, c)
     else:
         blocks = [(np.arange(lo, min(lo + c, n)), None, None) for lo in range(0, n, c)]
-    workers = max(1, min(workers or _cores(), len(blocks)))
+    workers = max(1, min(workers or usable_cores(), len(blocks)))
     f = _compiled(p, skew)
     # Rows of the starting columns (each block takes its columns): those of W^H for the
     # half rows, of the identity otherwise; row -1 is zero (a padding column).
