@@ -3,8 +3,8 @@
 Rows: one per learner (full-urnn: Cayley step on U(N); restricted-urnn: 7N angles), target
 (full: Haar W; restricted: the Arjovsky product) and N: the final test MSE (256 fixed
 sequences) of each seed, their minimum and median. Full mode is 24 runs of 4 vmapped seeds x
-5000 steps, N up to 128 (about 2-3 h on the 2-core CPU); quick mode N = 4, 16, 2 seeds, 400
-steps, about 2 minutes.
+5000 steps, N up to 128 (29 min on the 2-core CPU beside two other jobs); quick mode N = 4,
+16, 2 seeds, 400 steps, about 2 minutes. The full run's record is results/full_urnn_system_id.
 """
 
 from __future__ import annotations

@@ -38,25 +38,48 @@ def is_eval_line(row: dict) -> bool:
     return any(k.startswith(("test_", "val_")) for k in row)
 
 
+def _pick(n: int, must: set[int], limit: int) -> list[int]:
+    """At most ``limit`` (>= 2) of ``range(n)``: the two ends, ``must`` (evenly thinned if it
+    alone is over the limit) and evenly spaced others filling the rest."""
+    keep = {0, n - 1} | must
+    if len(keep) > limit:
+        inner = sorted(keep - {0, n - 1})
+        stride = len(inner) / (limit - 2)
+        keep = {0, n - 1} | {inner[int(k * stride)] for k in range(limit - 2)}
+    room = limit - len(keep)
+    rest = [i for i in range(n) if i not in keep]
+    if room > 0 and rest:
+        stride = len(rest) / room
+        keep |= {rest[int(k * stride)] for k in range(min(room, len(rest)))}
+    return sorted(keep)
+
+
 def thin(lines: list[str], max_lines: int) -> list[str]:
     """At most ``max_lines`` of ``lines`` (JSON rows in order): every evaluation line, the
-    first and the last, and evenly spaced training lines filling the rest."""
+    first and the last, and evenly spaced training lines filling the rest.
+
+    Consecutive lines of one step (a run's vmapped seeds) are kept or dropped together, so
+    every seed keeps the same steps; only when even two such groups do not fit are single
+    lines picked."""
     if max_lines < 2:
         raise UsageError(f"max_lines must be >= 2, got {max_lines}")
     if len(lines) <= max_lines:
         return list(lines)
-    keep = {0, len(lines) - 1}
-    keep |= {i for i, line in enumerate(lines) if is_eval_line(json.loads(line))}
-    if len(keep) > max_lines:
-        evals = sorted(keep - {0, len(lines) - 1})
-        stride = len(evals) / (max_lines - 2)
-        keep = {0, len(lines) - 1} | {evals[int(k * stride)] for k in range(max_lines - 2)}
-    room = max_lines - len(keep)
-    rest = [i for i in range(len(lines)) if i not in keep]
-    if room > 0 and rest:
-        stride = len(rest) / room
-        keep |= {rest[int(k * stride)] for k in range(min(room, len(rest)))}
-    return [lines[i] for i in sorted(keep)]
+    rows = [json.loads(line) for line in lines]
+    groups: list[list[int]] = []
+    for i, row in enumerate(rows):
+        if groups and "step" in row and rows[groups[-1][0]].get("step") == row["step"]:
+            groups[-1].append(i)
+        else:
+            groups.append([i])
+    limit = max_lines // max(len(g) for g in groups)
+    if limit >= 2:
+        evals = {k for k, g in enumerate(groups) if any(is_eval_line(rows[i]) for i in g)}
+        chosen = [i for k in _pick(len(groups), evals, limit) for i in groups[k]]
+        if len(chosen) <= max_lines:
+            return [lines[i] for i in chosen]
+    evals = {i for i, row in enumerate(rows) if is_eval_line(row)}
+    return [lines[i] for i in _pick(len(lines), evals, max_lines)]
 
 
 def _read_rows(path: Path) -> list[dict[str, str]]:

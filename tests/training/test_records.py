@@ -71,3 +71,17 @@ def test_export_refuses_unfinished_sweeps_and_clashing_points(tmp_path, capsys):
     assert main(["records", str(tmp_path / "c"), "--to", str(tmp_path / "rec2")]) == 2
     err = capsys.readouterr().err
     assert "not a finished sweep folder" in err and err.count("\n") == 1
+
+
+def test_thin_keeps_the_seeds_of_a_step_together():
+    # 4 vmapped seeds log one line each per step; an evaluation every 25 steps.
+    lines = [json.dumps({"step": s, "seed": k, **({"test_x": 1} if s % 25 == 0 else {})})
+             for s in range(1, 301) for k in range(4)]
+    kept = [json.loads(x) for x in records.thin(lines, 150)]
+    assert len(kept) == 148  # 37 whole steps of 4 lines: 150 // 4
+    steps = {k: [r["step"] for r in kept if r["seed"] == k] for k in range(4)}
+    assert steps[1] == steps[0] and steps[2] == steps[0] and steps[3] == steps[0]
+    assert set(range(25, 301, 25)) <= set(steps[0]) and steps[0][0] == 1 and steps[0][-1] == 300
+    # Not even two groups fit: single lines, both ends and the limit kept.
+    few = records.thin(lines, 5)
+    assert len(few) == 5 and few[0] == lines[0] and few[-1] == lines[-1]
