@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
+import threading
 from pathlib import Path
 
 from rnnlab.cli import progress
@@ -39,10 +42,30 @@ def register(subparsers) -> None:
     sweep.set_defaults(func=_sweep)
 
 
+@contextlib.contextmanager
+def _sigterm_as_ctrl_c():
+    """SIGTERM (``kill``, a batch scheduler's time limit) stops a sweep as Ctrl-C does: the
+    train processes still running stop with their checkpoints and ``results.csv`` is written.
+    Without this the sweep would die at once and leave its train processes running."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    old = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
 def _sweep(args) -> int:
     check_folder(Path(args.out) if args.out else Path("runs"), "--out")
     overrides = {k: v for k, v in (("seeds", args.seeds), ("steps", args.steps)) if v is not None}
-    return sweep_mod.run(str(find_config(args.config)), args.out, jobs=args.jobs, quick=args.quick, overrides=overrides,
-                     where=sweep_mod.parse_where(args.where), progress=args.progress and progress.enabled(),
-                     backend=args.backend, address=args.address, cpus_per_run=args.cpus_per_run,
-                     retry_failed=args.retry_failed)
+    with _sigterm_as_ctrl_c():
+        return sweep_mod.run(str(find_config(args.config)), args.out, jobs=args.jobs, quick=args.quick, overrides=overrides,
+                             where=sweep_mod.parse_where(args.where),
+                             progress=args.progress and progress.enabled(), backend=args.backend,
+                             address=args.address, cpus_per_run=args.cpus_per_run, retry_failed=args.retry_failed)

@@ -98,9 +98,11 @@ def test_ray_gives_the_local_results_and_fails_a_crashing_point_after_one_retry(
 # idle cores, several under load); `make test-slow` runs it, in one process: it signals its own
 # process, which under pytest-xdist would be a worker.
 @pytest.mark.slow
-@pytest.mark.parametrize("backend", ["local", pytest.param("ray", marks=needs_ray)])
-def test_ctrl_c_keeps_finished_points_and_a_rerun_skips_them(backend, request, tmp_path, capsys):
-    # Both points run at once (two local jobs, or two Ray CPUs); Ctrl-C comes once the short one is done.
+@pytest.mark.parametrize("backend, sig", [("local", signal.SIGINT), pytest.param("ray", signal.SIGINT, marks=needs_ray),
+                                          ("local", signal.SIGTERM)], ids=["local", "ray", "local-sigterm"])
+def test_ctrl_c_keeps_finished_points_and_a_rerun_skips_them(backend, sig, request, tmp_path, capsys):
+    # Both points run at once (two local jobs, or two Ray CPUs); Ctrl-C (or SIGTERM, as from
+    # `kill` or a batch scheduler's time limit) comes once the short one is done.
     run = ["--backend", backend, "--no-progress"] + (["--jobs", "2"] if backend == "local" else [])
     if backend == "ray":
         request.getfixturevalue("ray_cluster")
@@ -115,7 +117,7 @@ def test_ctrl_c_keeps_finished_points_and_a_rerun_skips_them(backend, request, t
         while not (out / "steps-5" / "summary.json").exists() and time.monotonic() < deadline:
             time.sleep(0.1)
         short_done.append((out / "steps-5" / "summary.json").exists())
-        os.kill(os.getpid(), signal.SIGINT)
+        os.kill(os.getpid(), sig)
 
     watcher = threading.Thread(target=interrupt_when_the_short_point_is_done, daemon=True)
     watcher.start()
