@@ -4,7 +4,8 @@ A sweep folder holds checkpoints and every logged line of every run; a record ke
 table or figure needs and what a reader needs to trust it, small enough to commit:
 
 - ``results.csv``: the rows of every source sweep's ``results.csv`` (one per point and seed,
-  with its status), merged with the union of their columns;
+  with its status), merged with the union of their columns; ``summary.csv`` likewise from the
+  sources' ``summary.csv`` (one row per point: median, min and max over its seeds);
 - per point ``NAME/config.toml`` (the resolved config), ``NAME/summary.json`` and
   ``NAME/metrics.jsonl`` thinned to at most ``max_lines`` lines (every evaluation line, the
   first and the last line, and evenly spaced training lines in between);
@@ -28,8 +29,8 @@ from pathlib import Path
 
 from rnnlab.errors import UsageError
 from rnnlab.files import write_csv
+from rnnlab.training.sweep.results import RESULTS, SUMMARY
 
-RESULTS = "results.csv"
 POINT_FILES = ("config.toml", "summary.json")
 
 
@@ -123,6 +124,10 @@ def export(sweeps: list[Path], dest: Path, *, max_lines: int = 500) -> Path:
             kept = thin(metrics.read_text().splitlines(), max_lines)
             (out / "metrics.jsonl").write_text("\n".join(kept) + "\n")
     write_csv(dest / RESULTS, rows)
+    summaries = [row for s in sweeps if (s / SUMMARY).is_file() for row in _read_rows(s / SUMMARY)
+                 if row.get("point") in seen]
+    if summaries:
+        write_csv(dest / SUMMARY, summaries)
     (dest / "record.json").write_text(json.dumps({
         "sources": [str(s) for s in sweeps],
         "points": sorted(seen),

@@ -30,6 +30,10 @@ def _sweep(folder, points, steps=1000, eval_every=100):
         w = csv.DictWriter(fh, fieldnames=list(rows[0]))
         w.writeheader()
         w.writerows(rows)
+    with open(folder / "summary.csv", "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=["point", "seeds", "loss_median"])
+        w.writeheader()
+        w.writerows({"point": r["point"], "seeds": 1, "loss_median": r["final_loss"]} for r in rows)
 
 
 def test_thin_keeps_every_eval_line_and_both_ends():
@@ -58,6 +62,11 @@ def test_export_merges_sweeps_into_a_folder_that_reads_like_a_sweep(tmp_path):
         evals = [c["step"] for c in sweep.curves(rec, point, ("test_loss",))]
         assert evals == list(range(steps // 10, steps + 1, steps // 10))
         assert json.loads(lines[-1])["step"] == steps
+    # The sources' summaries merged, one row per point, values kept.
+    with open(rec / "summary.csv", newline="") as fh:
+        summary = list(csv.DictReader(fh))
+    assert [r["point"] for r in summary] == ["p1", "p2", "p3"]
+    assert float(summary[2]["loss_median"]) == pytest.approx(1 / 300)
     assert (rec / "p1" / "config.toml").read_text() == "steps = 1000\n"
     assert json.loads((rec / "record.json").read_text())["points"] == ["p1", "p2", "p3"]
 
