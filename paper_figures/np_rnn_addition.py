@@ -46,7 +46,14 @@ def main(argv=None) -> int:
         for model in sorted({r["model"] for r in sub}):
             pts = sorted((r["T"], r["test_mse"], r["test_mse_min"], r["test_mse_max"]) for r in sub if r["model"] == model)
             Ts, med, lo, hi = map(np.array, zip(*pts))
-            ax.errorbar(Ts, med, yerr=[med - lo, hi - med], marker="o", capsize=3, label=f"{model} (median, min-max)")
+            bars = ax.errorbar(Ts, med, yerr=[med - lo, hi - med], marker="o", capsize=3,
+                               label=f"{model} (median, min-max)")
+            # A point where seeds diverged is drawn from the survivors only: say so beside it.
+            for r in sub:
+                if r["model"] == model and r["diverged"]:
+                    ax.annotate(f"{r['diverged']} of {r['seeds'] + r['diverged']} diverged", (r["T"], r["test_mse"]),
+                                xytext=(-5, 3), textcoords="offset points", fontsize=6, ha="right",
+                                color=bars.lines[0].get_color())
         if sub:
             ax.axhline(sub[0]["baseline"], color="gray", ls="--", label="baseline")
         ax.set(xlabel="T", ylabel="test MSE", title=task, yscale="log")
