@@ -1,0 +1,46 @@
+"""The committed records under results/ stay readable: every figure that has one redraws from
+it without training, and its table holds the numbers of the record's results.csv."""
+
+import csv
+import importlib
+import statistics
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+RECORDS = sorted(p.parent.name for p in (ROOT / "results").glob("*/results.csv")
+                 if (ROOT / "paper_figures" / f"{p.parent.name}.py").is_file())
+
+
+def _rows(path):
+    with open(path, newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_every_paper_size_record_has_a_figure():
+    # Records of full-size runs are named after the figure script that draws them.
+    assert {"full_urnn_copy", "full_urnn_system_id", "np_rnn_addition", "np_rnn_mnist"} <= set(RECORDS)
+
+
+@pytest.mark.parametrize("name", RECORDS)
+def test_figure_redraws_from_its_record(name, tmp_path):
+    module = importlib.import_module(f"paper_figures.{name}")
+    assert module.main(["--from", str(ROOT / "results" / name), "--out", str(tmp_path)]) == 0
+    assert (tmp_path / f"{name}.png").stat().st_size > 10_000
+    table = _rows(tmp_path / f"{name}.csv")
+    results = _rows(ROOT / "results" / name / "results.csv")
+    if name == "np_rnn_addition":
+        # Each (task, T, model) row is the median over the seeds that finished.
+        for row in (r for r in table if r["status"] == "complete"):
+            finals = [float(r["final_test_mse"]) for r in results if r["status"] == "complete"
+                      and (r["task"], r["T"], r["model"]) == (row["task"], row["T"], row["model"])]
+            assert float(row["test_mse"]) == statistics.median(finals)
+            assert int(row["seeds"]) == len(finals)
+    elif name == "full_urnn_system_id":
+        for row in table:
+            finals = [float(r["final_test_mse"]) for r in results
+                      if (r["model"], r["target"], r["n"]) == (row["learner"], row["target"], row["n"])]
+            assert len(finals) == 4 and float(row["test_mse_min"]) == min(finals)
+    else:
+        assert table, f"{name}: empty table"
