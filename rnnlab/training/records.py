@@ -44,9 +44,8 @@ def _pick(n: int, must: set[int], limit: int) -> list[int]:
     alone is over the limit) and evenly spaced others filling the rest."""
     keep = {0, n - 1} | must
     if len(keep) > limit:
-        inner = sorted(keep - {0, n - 1})
-        stride = len(inner) / (limit - 2)
-        keep = {0, n - 1} | {inner[int(k * stride)] for k in range(limit - 2)}
+        inner, room = sorted(keep - {0, n - 1}), limit - 2
+        keep = {0, n - 1} | {inner[k * len(inner) // room] for k in range(room)}
     room = limit - len(keep)
     rest = [i for i in range(n) if i not in keep]
     if room > 0 and rest:

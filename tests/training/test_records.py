@@ -94,3 +94,4 @@ def test_thin_keeps_the_seeds_of_a_step_together():
     # Not even two groups fit: single lines, both ends and the limit kept.
     few = records.thin(lines, 5)
     assert len(few) == 5 and few[0] == lines[0] and few[-1] == lines[-1]
+    assert records.thin(lines, 2) == [lines[0], lines[-1]]  # evaluations left out, not a crash
