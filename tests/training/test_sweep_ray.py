@@ -64,6 +64,8 @@ def _rows(out):
     return list(csv.DictReader(open(out / "results.csv")))
 
 
+# Slow (about a minute: six `rnnlab train` processes); `make test-slow` runs it and CI runs both.
+@pytest.mark.slow
 @needs_ray
 def test_ray_gives_the_local_results_and_fails_a_crashing_point_after_one_retry(ray_cluster, tmp_path, capsys):
     spec = tmp_path / "s.toml"
