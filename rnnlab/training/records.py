@@ -12,6 +12,11 @@ table or figure needs and what a reader needs to trust it, small enough to commi
 - ``sweeps/<k>.json``: each source sweep's ``sweep.json`` (config file, overrides, points),
   and ``record.json``: when and on which machine the record was made.
 
+A record is itself a valid source: a table extended by a new column later, when the sweep
+folders of its first columns are gone, is exported from the old record plus the new sweep
+(the old record's sweep files and sources carry over; its metrics are thinned again only if
+``max_lines`` is smaller than before).
+
 No checkpoints. The layout is that of a sweep folder, so everything that reads a sweep
 (:func:`rnnlab.training.sweep.read_results`, :func:`~rnnlab.training.sweep.curves`, the
 ``paper_figures`` scripts' ``--from``) reads a record the same way.
@@ -82,6 +87,13 @@ def thin(lines: list[str], max_lines: int) -> list[str]:
     return [lines[i] for i in _pick(len(lines), evals, max_lines)]
 
 
+def _read_json(path: Path) -> dict | None:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
 def _read_rows(path: Path) -> list[dict[str, str]]:
     with open(path, newline="") as fh:
         return list(csv.DictReader(fh))
@@ -107,11 +119,24 @@ def export(sweeps: list[Path], dest: Path, *, max_lines: int = 500) -> Path:
             if seen.setdefault(point, s) != s:
                 raise UsageError(f"point {point} is in both {seen[point]} and {s}")
             rows.append(row)
+    if any(dest.resolve() == s.resolve() for s in sweeps):
+        raise UsageError(f"--to {dest} is one of the sources: write the new record to another folder")
+    # A source may itself be a record (a table extended by new columns once the sweep folders
+    # of its first columns are gone): its sweep files and its own sources carry over.
+    sweep_files, sources = [], []
+    for s in sweeps:
+        made = None if (s / "sweep.json").is_file() else _read_json(s / "record.json")
+        if made is None:
+            sweep_files += [s / "sweep.json"] if (s / "sweep.json").is_file() else []
+            sources.append(str(s))
+        else:
+            sweep_files += sorted((s / "sweeps").glob("*.json"), key=lambda f: (len(f.stem), f.stem))
+            sources.append({"record": str(s), "sources": made.get("sources", []), "written": made.get("written")})
     dest.mkdir(parents=True, exist_ok=True)
-    (dest / "sweeps").mkdir(exist_ok=True)
-    for k, s in enumerate(sweeps):
-        if (s / "sweep.json").is_file():
-            shutil.copyfile(s / "sweep.json", dest / "sweeps" / f"{k}.json")
+    shutil.rmtree(dest / "sweeps", ignore_errors=True)
+    (dest / "sweeps").mkdir()
+    for k, f in enumerate(sweep_files):
+        shutil.copyfile(f, dest / "sweeps" / f"{k}.json")
     for point, s in seen.items():
         src, out = s / point, dest / point
         out.mkdir(exist_ok=True)
@@ -128,7 +153,7 @@ def export(sweeps: list[Path], dest: Path, *, max_lines: int = 500) -> Path:
     if summaries:
         write_csv(dest / SUMMARY, summaries)
     (dest / "record.json").write_text(json.dumps({
-        "sources": [str(s) for s in sweeps],
+        "sources": sources,
         "points": sorted(seen),
         "max_metrics_lines": max_lines,
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",

@@ -71,6 +71,31 @@ def test_export_merges_sweeps_into_a_folder_that_reads_like_a_sweep(tmp_path):
     assert json.loads((rec / "record.json").read_text())["points"] == ["p1", "p2", "p3"]
 
 
+def test_a_record_extended_by_a_new_sweep_keeps_its_sweep_files_and_sources(tmp_path):
+    _sweep(tmp_path / "a", ["p1", "p2"])
+    _sweep(tmp_path / "b", ["p3"], steps=300, eval_every=30)
+    records.export([tmp_path / "a"], tmp_path / "old", max_lines=60)
+    # The first sweep folder is gone; only its record is left.
+    first = (tmp_path / "a" / "sweep.json").read_text()
+    for f in (tmp_path / "a").rglob("*"):
+        if f.is_file():
+            f.unlink()
+    records.export([tmp_path / "old", tmp_path / "b"], tmp_path / "new", max_lines=40)
+    new = tmp_path / "new"
+    assert [r["point"] for r in sweep.read_results(new)] == ["p1", "p2", "p3"]
+    assert (new / "sweeps" / "0.json").read_text() == first
+    assert json.loads((new / "sweeps" / "1.json").read_text())["points"] == ["p3"]
+    made = json.loads((new / "record.json").read_text())
+    assert made["sources"][0]["record"] == str(tmp_path / "old")
+    assert made["sources"][0]["sources"] == [str(tmp_path / "a")]
+    assert made["sources"][1] == str(tmp_path / "b")
+    # Thinned again to the new limit, every evaluation of the old record kept.
+    assert len((new / "p1" / "metrics.jsonl").read_text().splitlines()) == 40
+    assert [c["step"] for c in sweep.curves(new, "p1", ("test_loss",))] == list(range(100, 1001, 100))
+    with pytest.raises(UsageError, match="is one of the sources"):
+        records.export([tmp_path / "old", tmp_path / "b"], tmp_path / "old")
+
+
 def test_export_refuses_unfinished_sweeps_and_clashing_points(tmp_path, capsys):
     _sweep(tmp_path / "a", ["p1"])
     _sweep(tmp_path / "b", ["p1"])
