@@ -43,20 +43,35 @@ def main(argv=None) -> int:
     import matplotlib.pyplot as plt
 
     task_names = sorted({r["task"] for r in rows})
+    models = sorted({r["model"] for r in rows})
+    colors = {m: f"C{k % 10}" for k, m in enumerate(models)}
     fig, axes = plt.subplots(1, len(task_names), figsize=(5 * len(task_names), 3.6), squeeze=False)
     for ax, task in zip(axes[0], task_names):
         sub = [r for r in rows if r["task"] == task and r["status"] == "complete"]
         for model in sorted({r["model"] for r in sub}):
             pts = sorted((r["T"], r["test_mse"], r["test_mse_min"], r["test_mse_max"]) for r in sub if r["model"] == model)
             Ts, med, lo, hi = map(np.array, zip(*pts))
-            bars = ax.errorbar(Ts, med, yerr=[med - lo, hi - med], marker="o", capsize=3,
-                               label=f"{model} (median, min-max)")
+            ax.errorbar(Ts, med, yerr=[med - lo, hi - med], marker="o", capsize=3, color=colors[model],
+                        label=f"{model} (median, min-max)")
             # A point where seeds diverged is drawn from the survivors only: say so beside it.
             for r in sub:
                 if r["model"] == model and r["diverged"]:
                     ax.annotate(f"{r['diverged']} of {r['seeds'] + r['diverged']} diverged", (r["T"], r["test_mse"]),
                                 xytext=(-5, 3), textcoords="offset points", fontsize=6, ha="right",
-                                color=bars.lines[0].get_color())
+                                color=colors[model])
+        # A model whose every seed diverged at some T has no MSE there: an x above the baseline.
+        finished = {(r["T"], r["model"]) for r in sub}
+        lost: dict[tuple, int] = {}
+        for r in rows:
+            if r["task"] == task and r["status"] != "complete" and (r["T"], r["model"]) not in finished:
+                lost[(r["T"], r["model"])] = lost.get((r["T"], r["model"]), 0) + 1
+        top = max([r["baseline"] for r in sub] + [r["test_mse_max"] for r in sub] + [1e-3])
+        for (T, model), count in sorted(lost.items()):
+            y = top * 2.0 * 1.5 ** (sorted(m for t, m in lost if t == T).index(model))
+            ax.plot([T], [y], marker="x", ls="none", color=colors[model], markersize=7)
+            left = T == min(t for t, _ in finished | set(lost))  # the text goes inward
+            ax.annotate(f"{model}: all {count} diverged", (T, y), xytext=(6 if left else -6, -2),
+                        textcoords="offset points", fontsize=6, ha="left" if left else "right", color=colors[model])
         if sub:
             ax.axhline(sub[0]["baseline"], color="gray", ls="--", label="baseline")
         ax.set(xlabel="T", ylabel="test MSE", title=task, yscale="log")
