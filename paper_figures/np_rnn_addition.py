@@ -74,7 +74,8 @@ def main(argv=None) -> int:
                         textcoords="offset points", fontsize=6, ha="left" if left else "right", color=colors[model])
         if sub:
             ax.axhline(sub[0]["baseline"], color="gray", ls="--", label="baseline")
-        ax.set(xlabel="T", ylabel="test MSE", title=task, yscale="log")
+        ax.set(xlabel="T", ylabel="test MSE", title=task, yscale="log",
+               xticks=sorted({r["T"] for r in rows if r["task"] == task}))
         ax.legend(fontsize=7)
     save_figure(fig, args.out, NAME)
     return rc
