@@ -61,21 +61,18 @@ def main(argv=None) -> int:
                                 color=colors[model])
         # A model whose every seed diverged at some T has no MSE there: an x above the baseline.
         finished = {(r["T"], r["model"]) for r in sub}
-        lost: dict[tuple, int] = {}
-        for r in rows:
-            if r["task"] == task and r["status"] != "complete" and (r["T"], r["model"]) not in finished:
-                lost[(r["T"], r["model"])] = lost.get((r["T"], r["model"]), 0) + 1
+        lost = {(T, m): count for (t, T, m), count in stopped.items() if t == task and (T, m) not in finished}
+        task_Ts = sorted({r["T"] for r in rows if r["task"] == task})
         top = max([r["baseline"] for r in sub] + [r["test_mse_max"] for r in sub] + [1e-3])
         for (T, model), count in sorted(lost.items()):
             y = top * 2.0 * 1.5 ** (sorted(m for t, m in lost if t == T).index(model))
             ax.plot([T], [y], marker="x", ls="none", color=colors[model], markersize=7)
-            left = T == min(t for t, _ in finished | set(lost))  # the text goes inward
+            left = T == task_Ts[0]  # the text goes inward
             ax.annotate(f"{model}: all {count} diverged", (T, y), xytext=(6 if left else -6, -2),
                         textcoords="offset points", fontsize=6, ha="left" if left else "right", color=colors[model])
         if sub:
             ax.axhline(sub[0]["baseline"], color="gray", ls="--", label="baseline")
-        ax.set(xlabel="T", ylabel="test MSE", title=task, yscale="log",
-               xticks=sorted({r["T"] for r in rows if r["task"] == task}))
+        ax.set(xlabel="T", ylabel="test MSE", title=task, yscale="log", xticks=task_Ts)
         ax.legend(fontsize=7)
     save_figure(fig, args.out, NAME)
     return rc

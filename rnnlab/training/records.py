@@ -125,13 +125,13 @@ def export(sweeps: list[Path], dest: Path, *, max_lines: int = 500) -> Path:
     # of its first columns are gone): its sweep files and its own sources carry over.
     sweep_files, sources = [], []
     for s in sweeps:
-        made = None if (s / "sweep.json").is_file() else _read_json(s / "record.json")
-        if made is None:
-            sweep_files += [s / "sweep.json"] if (s / "sweep.json").is_file() else []
-            sources.append(str(s))
-        else:
+        if (s / "sweep.json").is_file():
+            sweep_files.append(s / "sweep.json")
+        elif (made := _read_json(s / "record.json")) is not None:
             sweep_files += sorted((s / "sweeps").glob("*.json"), key=lambda f: (len(f.stem), f.stem))
             sources.append({"record": str(s), "sources": made.get("sources", []), "written": made.get("written")})
+            continue
+        sources.append(str(s))
     dest.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(dest / "sweeps", ignore_errors=True)
     (dest / "sweeps").mkdir()
