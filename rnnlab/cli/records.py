@@ -13,8 +13,11 @@ def register(subparsers) -> None:
         "results.csv, each point's config.toml, summary.json and metrics.jsonl thinned to "
         "--max-lines lines (evaluation lines kept), no checkpoints. The record reads like a sweep "
         "folder: python -m paper_figures.NAME --from DEST redraws from it.")
-    p.add_argument("sweeps", nargs="+", type=Path, metavar="SWEEP", help="finished sweep folder(s)")
-    p.add_argument("--to", type=Path, required=True, metavar="DEST", help="record folder, e.g. results/copy")
+    p.add_argument("sweeps", nargs="+", type=Path, metavar="SWEEP",
+                   help="finished sweep folder(s) or earlier record(s)")
+    p.add_argument("--to", type=Path, required=True, metavar="DEST",
+                   help="record folder, e.g. results/copy: new, empty or a record, which is replaced "
+                   "as a whole (it may be one of the SWEEPs: a table extended in place)")
     p.add_argument("--max-lines", type=int, default=500, help="metrics lines kept per point (default 500)")
     p.set_defaults(func=_run)
 

@@ -15,7 +15,8 @@ table or figure needs and what a reader needs to trust it, small enough to commi
 A record is itself a valid source: a table extended by a new column later, when the sweep
 folders of its first columns are gone, is exported from the old record plus the new sweep
 (the old record's sweep files and sources carry over; its metrics are thinned again only if
-``max_lines`` is smaller than before).
+``max_lines`` is smaller than before); the record may be extended in place,
+``rnnlab records results/T NEW_SWEEP --to results/T``.
 
 No checkpoints. The layout is that of a sweep folder, so everything that reads a sweep
 (:func:`rnnlab.training.sweep.read_results`, :func:`~rnnlab.training.sweep.curves`, the
@@ -33,7 +34,7 @@ import time
 from pathlib import Path
 
 from rnnlab.errors import UsageError
-from rnnlab.files import write_csv
+from rnnlab.files import atomic_write, write_csv
 from rnnlab.training.sweep.results import RESULTS, SUMMARY
 
 POINT_FILES = ("config.toml", "summary.json")
@@ -102,8 +103,11 @@ def _read_rows(path: Path) -> list[dict[str, str]]:
 def export(sweeps: list[Path], dest: Path, *, max_lines: int = 500) -> Path:
     """Write the compact record of the finished sweep folders ``sweeps`` into ``dest``.
 
-    Raises :class:`UsageError` for a folder that is not a finished sweep (no
-    ``results.csv``) or two sweeps that share a point name. Returns ``dest/results.csv``.
+    ``dest`` is a new folder, an empty one or a record, which the new record replaces as a
+    whole (it may be one of the sources: a table extended in place); an interruption leaves
+    the old record as it was. Raises :class:`UsageError` for a folder that is not a finished
+    sweep (no ``results.csv``), two sweeps that share a point name, or a ``dest`` that holds
+    anything but a record. Returns ``dest/results.csv``.
     """
     sweeps = [Path(s) for s in sweeps]
     if not sweeps:
@@ -119,8 +123,31 @@ def export(sweeps: list[Path], dest: Path, *, max_lines: int = 500) -> Path:
             if seen.setdefault(point, s) != s:
                 raise UsageError(f"point {point} is in both {seen[point]} and {s}")
             rows.append(row)
-    if any(dest.resolve() == s.resolve() for s in sweeps):
-        raise UsageError(f"--to {dest} is one of the sources: write the new record to another folder")
+    dest = Path(dest)
+    if dest.exists() and not (dest / "record.json").is_file() and (not dest.is_dir() or any(dest.iterdir())):
+        raise UsageError(f"--to {dest} exists and is not a record: give a new folder, an empty one or a record to replace")
+    # The record is written into a staging folder next to ``dest`` and swapped in at the end,
+    # so an interruption leaves the old record (or nothing) under the name, never half of one.
+    # ``dest`` may therefore be one of the sources: a record extended in place.
+    stage = dest.with_name(f".{dest.name}.writing")
+    shutil.rmtree(stage, ignore_errors=True)
+    try:
+        _write(sweeps, seen, rows, stage, max_lines)
+        old = dest.with_name(f".{dest.name}.old")
+        shutil.rmtree(old, ignore_errors=True)
+        if dest.exists():
+            os.replace(dest, old)
+        os.replace(stage, dest)
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    return dest / RESULTS
+
+
+def _write(sweeps: list[Path], seen: dict[str, Path], rows: list[dict[str, str]], dest: Path,
+           max_lines: int) -> None:
+    """Write the record of ``sweeps`` (their merged ``rows``, point -> source ``seen``) into
+    the new folder ``dest``."""
     # A source may itself be a record (a table extended by new columns once the sweep folders
     # of its first columns are gone): its sweep files and its own sources carry over.
     sweep_files, sources = [], []
@@ -132,32 +159,30 @@ def export(sweeps: list[Path], dest: Path, *, max_lines: int = 500) -> Path:
             sources.append({"record": str(s), "sources": made.get("sources", []), "written": made.get("written")})
             continue
         sources.append(str(s))
-    dest.mkdir(parents=True, exist_ok=True)
-    shutil.rmtree(dest / "sweeps", ignore_errors=True)
+    dest.mkdir(parents=True)
     (dest / "sweeps").mkdir()
     for k, f in enumerate(sweep_files):
         shutil.copyfile(f, dest / "sweeps" / f"{k}.json")
     for point, s in seen.items():
         src, out = s / point, dest / point
-        out.mkdir(exist_ok=True)
+        out.mkdir()
         for name in POINT_FILES:
             if (src / name).is_file():
                 shutil.copyfile(src / name, out / name)
         metrics = src / "metrics.jsonl"
         if metrics.is_file():
             kept = thin(metrics.read_text().splitlines(), max_lines)
-            (out / "metrics.jsonl").write_text("\n".join(kept) + "\n")
+            atomic_write(out / "metrics.jsonl", "\n".join(kept) + "\n")
     write_csv(dest / RESULTS, rows)
     summaries = [row for s in sweeps if (s / SUMMARY).is_file() for row in _read_rows(s / SUMMARY)
                  if row.get("point") in seen]
     if summaries:
         write_csv(dest / SUMMARY, summaries)
-    (dest / "record.json").write_text(json.dumps({
+    atomic_write(dest / "record.json", json.dumps({
         "sources": sources,
         "points": sorted(seen),
         "max_metrics_lines": max_lines,
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
         "written": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }, indent=1) + "\n")
-    return dest / RESULTS
 

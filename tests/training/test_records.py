@@ -92,8 +92,44 @@ def test_a_record_extended_by_a_new_sweep_keeps_its_sweep_files_and_sources(tmp_
     # Thinned again to the new limit, every evaluation of the old record kept.
     assert len((new / "p1" / "metrics.jsonl").read_text().splitlines()) == 40
     assert [c["step"] for c in sweep.curves(new, "p1", ("test_loss",))] == list(range(100, 1001, 100))
-    with pytest.raises(UsageError, match="is one of the sources"):
-        records.export([tmp_path / "old", tmp_path / "b"], tmp_path / "old")
+
+
+def test_a_record_is_extended_in_place_and_an_interrupted_export_leaves_it_as_it_was(tmp_path, monkeypatch):
+    _sweep(tmp_path / "a", ["p1", "p2"])
+    _sweep(tmp_path / "b", ["p3"], steps=300, eval_every=30)
+    rec = tmp_path / "rec"
+    records.export([tmp_path / "a"], rec, max_lines=60)
+    before = {f.relative_to(rec): f.read_bytes() for f in rec.rglob("*") if f.is_file()}
+
+    def broken(path, rows):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(records, "write_csv", broken)
+    with pytest.raises(KeyboardInterrupt):
+        records.export([rec, tmp_path / "b"], rec, max_lines=40)
+    assert {f.relative_to(rec): f.read_bytes() for f in rec.rglob("*") if f.is_file()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "b", "rec"]  # no staging folder left
+    monkeypatch.undo()
+    records.export([rec, tmp_path / "b"], rec, max_lines=40)
+    assert [r["point"] for r in sweep.read_results(rec)] == ["p1", "p2", "p3"]
+    assert len((rec / "p1" / "metrics.jsonl").read_text().splitlines()) == 40
+    assert json.loads((rec / "record.json").read_text())["sources"][0]["record"] == str(rec)
+    # Replaced as a whole: a point the new sources do not have is gone.
+    records.export([tmp_path / "b"], rec)
+    assert sorted(p.name for p in rec.iterdir() if p.is_dir()) == ["p3", "sweeps"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "b", "rec"]
+
+
+def test_export_refuses_to_replace_a_folder_that_is_not_a_record(tmp_path, capsys):
+    _sweep(tmp_path / "a", ["p1"])
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep me")
+    assert main(["records", str(tmp_path / "a"), "--to", str(tmp_path / "mine")]) == 2
+    err = capsys.readouterr().err
+    assert "exists and is not a record" in err and err.count("\n") == 1
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "keep me"
+    (tmp_path / "empty").mkdir()
+    records.export([tmp_path / "a"], tmp_path / "empty")
+    assert [r["point"] for r in sweep.read_results(tmp_path / "empty")] == ["p1"]
 
 
 def test_export_refuses_unfinished_sweeps_and_clashing_points(tmp_path, capsys):
