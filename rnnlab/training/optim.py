@@ -116,10 +116,12 @@ def cayley_unitary(
         grads = jax.tree.map(jnp.conj, updates)
         nu = state.nu
         if rms_normalise:
-            pairs = jax.tree.map(normalise, grads, nu)
-            is_pair = lambda x: isinstance(x, tuple)  # noqa: E731
-            grads = jax.tree.map(lambda pv: pv[0], pairs, is_leaf=is_pair)
-            nu = jax.tree.map(lambda pv: pv[1], pairs, is_leaf=is_pair)
+            # Leaf by leaf on the flattened trees: inside optax's masking the other leaves are
+            # empty MaskedNode tuples, which a tree.map over (g, nu) pairs would take for pairs.
+            g_leaves, treedef = jax.tree.flatten(grads)
+            pairs = [normalise(g, v) for g, v in zip(g_leaves, treedef.flatten_up_to(nu))]
+            grads = treedef.unflatten([g for g, _ in pairs])
+            nu = treedef.unflatten([v for _, v in pairs])
 
         def step(g, w):
             lr_w = jnp.asarray(lr, jnp.finfo(w.dtype).dtype)
