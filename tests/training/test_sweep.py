@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from rnnlab.cli import main
+from rnnlab.training.sweep import point
 
 SWEEP = """
 task = "addition"
@@ -133,3 +134,16 @@ def test_a_crashing_point_is_retried_once_then_failed_while_the_others_finish(tm
     rows = {r["model"]: r for r in csv.DictReader(open(out / "results.csv"))}
     assert rows["np-rnn"]["status"] == "complete" and rows["irnn"]["status"] == "failed"
     assert "not a run folder" in rows["irnn"]["detail"]
+
+
+def test_a_crash_is_summed_up_by_its_exception_line_not_the_note_after_it():
+    log = """Traceback (most recent call last):
+  File "loop.py", line 125, in step
+    updates, opt_state = tx.update(grads, state.opt_state, state.params)
+IndexError: tuple index out of range
+--------------------
+For simplicity, JAX has removed its internal frames from the traceback of the following exception. Set JAX_TRACEBACK_FILTERING=off to include these."""
+    lines = [x.strip() for x in log.splitlines()]
+    assert point.crash_line(lines) == "IndexError: tuple index out of range"
+    assert point.crash_line(["step 10", "rnnlab train: error: bad", "bye"]) == "rnnlab train: error: bad"
+    assert point.crash_line(["Killed"]) == "Killed" and point.crash_line([]) == "no output"

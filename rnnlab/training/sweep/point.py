@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -111,7 +112,19 @@ def attempt(point: Point, out: Path, devices: int | None = None) -> Outcome:
     for line in lines:
         if DIVERGED in line:
             return Outcome("diverged", line.removeprefix("rnnlab train: ").split("; stopped")[0])
-    return Outcome("crashed", f"exit {rc}: {lines[-1] if lines else 'no output'}")
+    return Outcome("crashed", f"exit {rc}: {crash_line(lines)}")
+
+
+_EXCEPTION = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Interrupt|Exit)\b")
+
+
+def crash_line(lines: list[str]) -> str:
+    """The line of a crashed run's output that says why: the last exception line of a
+    traceback (JAX prints its own note after it), else the last line."""
+    for line in reversed(lines):
+        if _EXCEPTION.match(line) or line.startswith("rnnlab train: "):
+            return line
+    return lines[-1] if lines else "no output"
 
 
 def interrupt_children() -> None:
