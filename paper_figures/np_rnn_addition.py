@@ -48,9 +48,12 @@ def main(argv=None) -> int:
     fig, axes = plt.subplots(1, len(task_names), figsize=(5 * len(task_names), 3.6), squeeze=False)
     for ax, task in zip(axes[0], task_names):
         sub = [r for r in rows if r["task"] == task and r["status"] == "complete"]
+        task_Ts = sorted({r["T"] for r in rows if r["task"] == task})
         for model in sorted({r["model"] for r in sub}):
-            pts = sorted((r["T"], r["test_mse"], r["test_mse_min"], r["test_mse_max"]) for r in sub if r["model"] == model)
-            Ts, med, lo, hi = map(np.array, zip(*pts))
+            pts = {r["T"]: (r["test_mse"], r["test_mse_min"], r["test_mse_max"]) for r in sub if r["model"] == model}
+            # NaN at a T with no finished seed breaks the line there instead of bridging it.
+            Ts = np.array([T for T in task_Ts if min(pts) <= T <= max(pts)])
+            med, lo, hi = np.array([pts.get(T, (np.nan,) * 3) for T in Ts]).T
             ax.errorbar(Ts, med, yerr=[med - lo, hi - med], marker="o", capsize=3, color=colors[model],
                         label=f"{model} (median, min-max)")
             # A point where seeds diverged is drawn from the survivors only: say so beside it.
@@ -62,7 +65,6 @@ def main(argv=None) -> int:
         # A model whose every seed diverged at some T has no MSE there: an x above the baseline.
         finished = {(r["T"], r["model"]) for r in sub}
         lost = {(T, m): count for (t, T, m), count in stopped.items() if t == task and (T, m) not in finished}
-        task_Ts = sorted({r["T"] for r in rows if r["task"] == task})
         top = max([r["baseline"] for r in sub] + [r["test_mse_max"] for r in sub] + [1e-3])
         for (T, model), count in sorted(lost.items()):
             y = top * 2.0 * 1.5 ** (sorted(m for t, m in lost if t == T).index(model))
