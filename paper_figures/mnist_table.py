@@ -3,7 +3,8 @@
 Rows: one per model and N: the parameter count and the test accuracy (10k test images, at
 the end of training) unpermuted and permuted, with the validation accuracy beside it.
 Full mode: restricted uRNN N=512, full uRNN N=116 and 512, LSTM N=128, 784 steps per image,
-10^5 steps of batch 100 (days per run on the 2-core CPU; a GPU is the place for it).
+10^5 steps of batch 100 (days per run on the 2-core CPU; a GPU is the place for it; a
+shorter run, ``--steps``, is titled with its length). Rows from a record: ``--from results/mnist_table``.
 Quick mode: images block-averaged to 7x7 (49 steps), small N, 200 steps of batch 32,
 about 2-3 minutes.
 """
@@ -23,7 +24,8 @@ def main(argv=None) -> int:
     for r in results:
         if r.get("final_test_accuracy") is None:
             continue
-        row = table.setdefault((r["model"], r["n"]), dict(model=r["model"], n=r["n"], params=r["num_params"], T=r["T"]))
+        row = table.setdefault((r["model"], r["n"]), dict(model=r["model"], n=r["n"], params=r["num_params"], T=r["T"],
+                                                          steps=r["steps"], batch=r["batch"]))
         kind = "permuted" if r["task"] == "pmnist" else "unpermuted"
         row[f"test_accuracy_{kind}"] = r["final_test_accuracy"]
         row[f"val_accuracy_{kind}"] = r["final_val_accuracy"]
@@ -38,7 +40,10 @@ def main(argv=None) -> int:
               *(f"{100 * r[k]:.1f}" if k in r else "-" for k in ("test_accuracy_unpermuted", "test_accuracy_permuted"))]
              for r in rows]
     ax.table(cellText=cells, colLabels=["model", "params", "MNIST %", "permuted %"], loc="center")
-    ax.set_title(f"test accuracy ({'quick: 7x7 images, 200 steps' if args.quick else 'full'})")
+    # The training length goes in the title: a run shorter than the paper's 10^5 steps says so.
+    length = sorted({(r["steps"], r["batch"]) for r in rows})
+    trained = "; ".join(f"{s} steps of batch {b}" for s, b in length)
+    ax.set_title(f"test accuracy ({'quick: 7x7 images, ' if args.quick else ''}{trained})", fontsize=9)
     save_figure(fig, args.out, NAME)
     return rc
 

@@ -20,7 +20,7 @@ def _rows(path):
 
 def test_every_paper_size_record_has_a_figure():
     # Records of full-size runs are named after the figure script that draws them.
-    assert {"full_urnn_copy", "full_urnn_system_id", "np_rnn_addition", "np_rnn_mnist"} <= set(RECORDS)
+    assert {"full_urnn_copy", "full_urnn_system_id", "mnist_table", "np_rnn_addition", "np_rnn_mnist"} <= set(RECORDS)
 
 
 @pytest.mark.parametrize("name", RECORDS)
@@ -42,5 +42,13 @@ def test_figure_redraws_from_its_record(name, tmp_path):
             finals = [float(r["final_test_mse"]) for r in results
                       if (r["model"], r["target"], r["n"]) == (row["learner"], row["target"], row["n"])]
             assert len(finals) == 4 and float(row["test_mse_min"]) == min(finals)
+    elif name == "mnist_table":
+        # One row per model and N; each task's test accuracy is that run's, with its length.
+        assert len(table) == len({(r["model"], r["n"]) for r in results})
+        for r in results:
+            row = next(t for t in table if (t["model"], t["n"]) == (r["model"], r["n"]))
+            kind = "permuted" if r["task"] == "pmnist" else "unpermuted"
+            assert float(row[f"test_accuracy_{kind}"]) == float(r["final_test_accuracy"])
+            assert row["steps"] == r["steps"]
     else:
         assert table, f"{name}: empty table"
