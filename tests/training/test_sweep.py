@@ -147,3 +147,4 @@ For simplicity, JAX has removed its internal frames from the traceback of the fo
     assert point.crash_line(lines) == "IndexError: tuple index out of range"
     assert point.crash_line(["step 10", "rnnlab train: error: bad", "bye"]) == "rnnlab train: error: bad"
     assert point.crash_line(["Killed"]) == "Killed" and point.crash_line([]) == "no output"
+    assert point.crash_line(["rnnlab train: interrupted", "Killed"]) == "Killed"

@@ -122,7 +122,7 @@ def crash_line(lines: list[str]) -> str:
     """The line of a crashed run's output that says why: the last exception line of a
     traceback (JAX prints its own note after it), else the last line."""
     for line in reversed(lines):
-        if _EXCEPTION.match(line) or line.startswith("rnnlab train: "):
+        if _EXCEPTION.match(line) or line.startswith("rnnlab train: error: "):
             return line
     return lines[-1] if lines else "no output"
 
