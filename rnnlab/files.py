@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,6 +27,26 @@ def atomic_path(path: Path | str, *, durable: bool = False) -> Iterator[Path]:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def atomic_folder(path: Path | str) -> Iterator[Path]:
+    """Yield the new, not yet created folder ``.<name>.writing`` beside ``path`` to fill; on
+    success it replaces ``path`` as a whole (the old folder is moved aside, then removed), on
+    an exception it is removed and ``path`` is left as it was. Two renames, not one: a kill
+    between them leaves the old folder as ``.<name>.old``."""
+    path = Path(path)
+    stage, old = path.with_name(f".{path.name}.writing"), path.with_name(f".{path.name}.old")
+    shutil.rmtree(stage, ignore_errors=True)
+    try:
+        yield stage
+        shutil.rmtree(old, ignore_errors=True)
+        if path.exists():
+            os.replace(path, old)
+        os.replace(stage, path)
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
 
 
 def atomic_write(path: Path | str, data: bytes | str, *, durable: bool = False) -> Path:

@@ -4,7 +4,7 @@ import csv
 
 import pytest
 
-from rnnlab.files import atomic_path, atomic_write, write_csv
+from rnnlab.files import atomic_folder, atomic_path, atomic_write, write_csv
 
 
 def test_atomic_write_replaces_and_leaves_no_temporary(tmp_path):
@@ -24,6 +24,24 @@ def test_failed_write_keeps_the_old_file(tmp_path):
             raise RuntimeError("interrupted")
     assert path.read_text() == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt"]
+
+
+def test_a_folder_is_replaced_whole_or_not_at_all(tmp_path):
+    path = tmp_path / "rec"
+    path.mkdir()
+    (path / "old.txt").write_text("old")
+    with pytest.raises(RuntimeError):
+        with atomic_folder(path) as stage:
+            stage.mkdir()
+            (stage / "new.txt").write_text("half")
+            raise RuntimeError("interrupted")
+    assert [p.name for p in path.iterdir()] == ["old.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rec"]
+    with atomic_folder(path) as stage:
+        stage.mkdir()
+        (stage / "new.txt").write_text("new")
+    assert [p.name for p in path.iterdir()] == ["new.txt"]  # replaced, not merged
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rec"]
 
 
 def test_write_csv_columns_are_every_key_in_first_seen_order(tmp_path):

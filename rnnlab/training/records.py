@@ -34,7 +34,7 @@ import time
 from pathlib import Path
 
 from rnnlab.errors import UsageError
-from rnnlab.files import atomic_write, write_csv
+from rnnlab.files import atomic_folder, write_csv
 from rnnlab.training.sweep.results import RESULTS, SUMMARY
 
 POINT_FILES = ("config.toml", "summary.json")
@@ -126,21 +126,11 @@ def export(sweeps: list[Path], dest: Path, *, max_lines: int = 500) -> Path:
     dest = Path(dest)
     if dest.exists() and not (dest / "record.json").is_file() and (not dest.is_dir() or any(dest.iterdir())):
         raise UsageError(f"--to {dest} exists and is not a record: give a new folder, an empty one or a record to replace")
-    # The record is written into a staging folder next to ``dest`` and swapped in at the end,
-    # so an interruption leaves the old record (or nothing) under the name, never half of one.
-    # ``dest`` may therefore be one of the sources: a record extended in place.
-    stage = dest.with_name(f".{dest.name}.writing")
-    shutil.rmtree(stage, ignore_errors=True)
-    try:
+    # Written into a staging folder and swapped in at the end, so an interruption leaves the
+    # old record (or nothing) under the name, never half of one; ``dest`` may therefore be one
+    # of the sources: a record extended in place.
+    with atomic_folder(dest) as stage:
         _write(sweeps, seen, rows, stage, max_lines)
-        old = dest.with_name(f".{dest.name}.old")
-        shutil.rmtree(old, ignore_errors=True)
-        if dest.exists():
-            os.replace(dest, old)
-        os.replace(stage, dest)
-        shutil.rmtree(old, ignore_errors=True)
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
     return dest / RESULTS
 
 
@@ -172,13 +162,13 @@ def _write(sweeps: list[Path], seen: dict[str, Path], rows: list[dict[str, str]]
         metrics = src / "metrics.jsonl"
         if metrics.is_file():
             kept = thin(metrics.read_text().splitlines(), max_lines)
-            atomic_write(out / "metrics.jsonl", "\n".join(kept) + "\n")
+            (out / "metrics.jsonl").write_text("\n".join(kept) + "\n")
     write_csv(dest / RESULTS, rows)
     summaries = [row for s in sweeps if (s / SUMMARY).is_file() for row in _read_rows(s / SUMMARY)
                  if row.get("point") in seen]
     if summaries:
         write_csv(dest / SUMMARY, summaries)
-    atomic_write(dest / "record.json", json.dumps({
+    (dest / "record.json").write_text(json.dumps({
         "sources": sources,
         "points": sorted(seen),
         "max_metrics_lines": max_lines,
