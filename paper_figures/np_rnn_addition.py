@@ -1,12 +1,16 @@
 """np-RNN paper, addition / multiplication: test MSE vs T for each model (sweep configs/np-rnn-addition.toml).
 
-Rows: one per task, T and model: the final test MSE (1000 fixed sequences in full mode,
-256 in quick mode; median, min and max over the seeds that finished, and how many diverged)
-and the input-blind baseline. Full mode is 144 runs of 2 x 10^4 steps (2 tasks x 4 T x 6
-models x 3 seeds); on the project's 2-core CPU at T = 300 a ReLU / tanh run took 3-5 min and
-an LSTM run 13 min, about 50 min for one column of 18 runs with two at a time (``--where
-task=addition --where T=300`` through ``rnnlab sweep``). Quick mode is 6 runs (T = 10, 20;
-N = 16; 300 steps), about 1-2 minutes.
+Rows: one per task, T, model, optimiser and learning rate: the final test MSE (1000 fixed
+sequences in full mode, 256 in quick mode; median, min and max over the seeds that finished,
+and how many diverged) and the input-blind baseline. A record may hold several optimisers
+(the Adam table and the paper's SGD with its learning-rate search,
+``configs/np-rnn-addition-sgd.toml``): each task and optimiser gets its own panels, test MSE
+vs T for every (model, learning rate) run at two or more T, and test MSE vs learning rate at
+each T where a model was run at several rates (the search). Full mode of the Adam table is
+144 runs of 2 x 10^4 steps (2 tasks x 4 T x 6 models x 3 seeds); on the project's 2-core CPU
+at T = 300 a ReLU / tanh run took 3-5 min and an LSTM run 13 min, about 50 min for one
+column of 18 runs with two at a time (``--where task=addition --where T=300`` through
+``rnnlab sweep``). Quick mode is 6 runs (T = 10, 20; N = 16; 300 steps), about 1-2 minutes.
 """
 
 from __future__ import annotations
@@ -19,63 +23,130 @@ NAME = "np_rnn_addition"
 CONFIG = CONFIGS / "np-rnn-addition.toml"
 
 
+def _setting(r: dict) -> tuple:
+    """What distinguishes one row of the table from another: task, T, model, optimiser, lr."""
+    return r["task"], r["T"], r["model"], r.get("optimiser") or "adam", r["lr"]
+
+
+def table_rows(results: list[dict]) -> list[dict]:
+    """One row per setting: median and spread of the final test MSE over the seeds that
+    finished, and how many seeds a non-finite loss stopped; then one row per stopped seed."""
+    finals: dict[tuple, list] = {}
+    size: dict[tuple, tuple] = {}
+    stopped: dict[tuple, int] = {}
+    for r in results:
+        key = _setting(r)
+        if r.get("status", "complete") != "complete":
+            stopped[key] = stopped.get(key, 0) + 1
+        elif r.get("final_test_mse") is not None:
+            finals.setdefault(key, []).append(r["final_test_mse"])
+            size[key] = (r["n"], r["num_params"], r["baseline"])
+    rows = []
+    for key, v in sorted(finals.items()):
+        (task, T, model, opt, lr), (n, params, baseline) = key, size[key]
+        rows.append(dict(task=task, T=T, model=model, optimiser=opt, lr=lr, n=n, params=params,
+                         test_mse=float(np.median(v)), test_mse_min=min(v), test_mse_max=max(v), seeds=len(v),
+                         diverged=stopped.get(key, 0), baseline=baseline, status="complete"))
+    rows += [dict(task=r["task"], T=r["T"], model=r["model"], optimiser=r.get("optimiser") or "adam", lr=r["lr"],
+                  n=r["n"], seed=r.get("seed"), status=r["status"])
+             for r in results if r.get("status", "complete") != "complete"]
+    return rows
+
+
+def _panels(rows: list[dict]) -> list[tuple]:
+    """``(task, optimiser, "T", None)`` where some (model, lr) ran at two or more T (or nothing
+    else would be drawn), and ``(task, optimiser, "lr", T)`` where some model ran at several lr."""
+    panels = []
+    for task, opt in sorted({(r["task"], r["optimiser"]) for r in rows}):
+        sub = [r for r in rows if (r["task"], r["optimiser"]) == (task, opt)]
+        Ts: dict[tuple, set] = {}
+        lrs: dict[tuple, set] = {}
+        for r in sub:
+            Ts.setdefault((r["model"], r["lr"]), set()).add(r["T"])
+            lrs.setdefault((r["T"], r["model"]), set()).add(r["lr"])
+        searched = sorted({T for (T, _), v in lrs.items() if len(v) > 1})
+        if any(len(v) > 1 for v in Ts.values()) or not searched:
+            panels.append((task, opt, "T", None))
+        panels += [(task, opt, "lr", T) for T in searched]
+    return panels
+
+
+def _draw(ax, rows: list[dict], task: str, opt: str, axis: str, at, colors: dict) -> None:
+    sub = [r for r in rows if (r["task"], r["optimiser"]) == (task, opt)]
+    done = [r for r in sub if r["status"] == "complete"]
+    if axis == "T":
+        many = {(r["model"], r["lr"]) for r in sub} if len({r["T"] for r in sub}) == 1 else {
+            (m, lr) for m, lr in {(r["model"], r["lr"]) for r in sub}
+            if len({r["T"] for r in sub if (r["model"], r["lr"]) == (m, lr)}) > 1}
+        lines = sorted(many, key=str)
+        xs = sorted({r["T"] for r in sub})
+        x_of = "T"
+    else:
+        lines = sorted({(r["model"], None) for r in sub if r["T"] == at})
+        sub = [r for r in sub if r["T"] == at]
+        done = [r for r in done if r["T"] == at]
+        xs = sorted({r["lr"] for r in sub})
+        x_of = "lr"
+    one_lr = len({r["lr"] for r in sub}) == 1
+    top = max([r["baseline"] for r in done] + [r["test_mse_max"] for r in done] + [1e-3])
+    lost_at: dict = {}
+    for model, lr in lines:
+        mine = [r for r in sub if r["model"] == model and (lr is None or r["lr"] == lr)]
+        pts = {r[x_of]: (r["test_mse"], r["test_mse_min"], r["test_mse_max"]) for r in mine if r["status"] == "complete"}
+        label = model if one_lr or lr is None else f"{model}, lr {lr:g}"
+        if pts:
+            # NaN where no seed finished breaks the line there instead of bridging it.
+            x = np.array([v for v in xs if min(pts) <= v <= max(pts)])
+            med, lo, hi = np.array([pts.get(v, (np.nan,) * 3) for v in x]).T
+            ax.errorbar(x, med, yerr=[med - lo, hi - med], marker="o", capsize=3, color=colors[model],
+                        label=f"{label} (median, min-max)")
+        for r in mine:
+            if r["status"] == "complete" and r["diverged"]:
+                # A point where seeds diverged is drawn from the survivors only: say so beside it.
+                ax.annotate(f"{r['diverged']} of {r['seeds'] + r['diverged']} diverged", (r[x_of], r["test_mse"]),
+                            xytext=(-5, 3), textcoords="offset points", fontsize=6, ha="right", color=colors[model])
+        # Where every seed diverged there is no MSE: an x above the baseline.
+        for v in sorted({r[x_of] for r in mine if r["status"] != "complete"} - set(pts)):
+            count = sum(1 for r in mine if r[x_of] == v and r["status"] != "complete")
+            k = lost_at.setdefault(v, 0)
+            lost_at[v] += 1
+            y = top * 2.0 * 1.5 ** k
+            ax.plot([v], [y], marker="x", ls="none", color=colors[model], markersize=7)
+            left = v == xs[0]  # the text goes inward
+            ax.annotate(f"{label}: all {count} diverged", (v, y), xytext=(6 if left else -6, -2),
+                        textcoords="offset points", fontsize=6, ha="left" if left else "right", color=colors[model])
+    if done:
+        ax.axhline(done[0]["baseline"], color="gray", ls="--", label="baseline")
+    name = opt.upper() if opt == "sgd" else opt.capitalize()
+    if axis == "T":
+        title = f"{task}, {name}" + (f" lr {sub[0]['lr']:g}" if one_lr else "")
+        ax.set(xlabel="T", xticks=xs)
+    else:
+        title = f"{task}, {name} learning-rate search, T = {at}"
+        ax.set(xlabel="learning rate", xscale="log")
+    ax.set(ylabel="test MSE", title=title, yscale="log")
+    ax.legend(fontsize=7)
+
+
 def main(argv=None) -> int:
     args = sweep_parser(NAME, __doc__.splitlines()[0]).parse_args(argv)
     runs, rc, results, meta = run_sweep(NAME, CONFIG, args)
-    table: dict[tuple, list] = {}
-    for r in results:
-        if r.get("final_test_mse") is not None:
-            table.setdefault((r["task"], r["T"], r["model"], r["n"], r["num_params"], r["baseline"]), []).append(
-                r["final_test_mse"])
-    # Median and spread over the seeds that finished; seeds stopped by a non-finite loss (IRNN
-    # at long T) are counted per model and T, and listed without an MSE.
-    stopped: dict[tuple, int] = {}
-    for r in results:
-        if r.get("status", "complete") != "complete":
-            stopped[(r["task"], r["T"], r["model"])] = stopped.get((r["task"], r["T"], r["model"]), 0) + 1
-    rows = [dict(task=t, T=T, model=m, n=n, params=k, test_mse=float(np.median(v)), test_mse_min=min(v),
-                 test_mse_max=max(v), seeds=len(v), diverged=stopped.get((t, T, m), 0), baseline=b,
-                 status="complete") for (t, T, m, n, k, b), v in sorted(table.items())]
-    rows += [dict(task=r["task"], T=r["T"], model=r["model"], n=r["n"], seed=r.get("seed"), status=r["status"])
-             for r in results if r.get("status", "complete") != "complete"]
+    rows = table_rows(results)
     save_rows(args.out, NAME, rows, meta)
 
     import matplotlib.pyplot as plt
 
-    task_names = sorted({r["task"] for r in rows})
     models = sorted({r["model"] for r in rows})
     colors = {m: f"C{k % 10}" for k, m in enumerate(models)}
-    fig, axes = plt.subplots(1, len(task_names), figsize=(5 * len(task_names), 3.6), squeeze=False)
-    for ax, task in zip(axes[0], task_names):
-        sub = [r for r in rows if r["task"] == task and r["status"] == "complete"]
-        task_Ts = sorted({r["T"] for r in rows if r["task"] == task})
-        for model in sorted({r["model"] for r in sub}):
-            pts = {r["T"]: (r["test_mse"], r["test_mse_min"], r["test_mse_max"]) for r in sub if r["model"] == model}
-            # NaN at a T with no finished seed breaks the line there instead of bridging it.
-            Ts = np.array([T for T in task_Ts if min(pts) <= T <= max(pts)])
-            med, lo, hi = np.array([pts.get(T, (np.nan,) * 3) for T in Ts]).T
-            ax.errorbar(Ts, med, yerr=[med - lo, hi - med], marker="o", capsize=3, color=colors[model],
-                        label=f"{model} (median, min-max)")
-            # A point where seeds diverged is drawn from the survivors only: say so beside it.
-            for r in sub:
-                if r["model"] == model and r["diverged"]:
-                    ax.annotate(f"{r['diverged']} of {r['seeds'] + r['diverged']} diverged", (r["T"], r["test_mse"]),
-                                xytext=(-5, 3), textcoords="offset points", fontsize=6, ha="right",
-                                color=colors[model])
-        # A model whose every seed diverged at some T has no MSE there: an x above the baseline.
-        finished = {(r["T"], r["model"]) for r in sub}
-        lost = {(T, m): count for (t, T, m), count in stopped.items() if t == task and (T, m) not in finished}
-        top = max([r["baseline"] for r in sub] + [r["test_mse_max"] for r in sub] + [1e-3])
-        for (T, model), count in sorted(lost.items()):
-            y = top * 2.0 * 1.5 ** (sorted(m for t, m in lost if t == T).index(model))
-            ax.plot([T], [y], marker="x", ls="none", color=colors[model], markersize=7)
-            left = T == task_Ts[0]  # the text goes inward
-            ax.annotate(f"{model}: all {count} diverged", (T, y), xytext=(6 if left else -6, -2),
-                        textcoords="offset points", fontsize=6, ha="left" if left else "right", color=colors[model])
-        if sub:
-            ax.axhline(sub[0]["baseline"], color="gray", ls="--", label="baseline")
-        ax.set(xlabel="T", ylabel="test MSE", title=task, yscale="log", xticks=task_Ts)
-        ax.legend(fontsize=7)
+    panels = _panels(rows)
+    ncols = min(len(panels), 2) or 1
+    nrows = -(-len(panels) // ncols) or 1
+    fig, axes = plt.subplots(nrows, ncols, figsize=(5 * ncols, 3.6 * nrows), squeeze=False,
+                             layout="constrained")
+    for ax, panel in zip(axes.flat, panels):
+        _draw(ax, rows, *panel, colors)
+    for ax in list(axes.flat)[len(panels):]:
+        ax.set_visible(False)
     save_figure(fig, args.out, NAME)
     return rc
 

@@ -31,10 +31,13 @@ def test_figure_redraws_from_its_record(name, tmp_path):
     table = _rows(tmp_path / f"{name}.csv")
     results = _rows(ROOT / "results" / name / "results.csv")
     if name == "np_rnn_addition":
-        # Each (task, T, model) row is the median over the seeds that finished.
+        # Each (task, T, model, optimiser, lr) row is the median over the seeds that finished.
+        def key(r):
+            return r["task"], r["T"], r["model"], r["optimiser"], float(r["lr"])
+
         for row in (r for r in table if r["status"] == "complete"):
             finals = [float(r["final_test_mse"]) for r in results if r["status"] == "complete"
-                      and (r["task"], r["T"], r["model"]) == (row["task"], row["T"], row["model"])]
+                      and key(r) == key(row)]
             assert float(row["test_mse"]) == statistics.median(finals)
             assert int(row["seeds"]) == len(finals)
     elif name == "full_urnn_system_id":
@@ -52,3 +55,22 @@ def test_figure_redraws_from_its_record(name, tmp_path):
             assert row["steps"] == r["steps"]
     else:
         assert table, f"{name}: empty table"
+
+
+def test_np_rnn_addition_draws_a_learning_rate_search_beside_the_t_sweep():
+    # A record holding the Adam table and an SGD search at one T: the search gets its own
+    # panel (test MSE vs lr), keyed apart from the Adam rows, never merged into their medians.
+    from paper_figures import np_rnn_addition as fig
+
+    def run(model, T, opt, lr, mse, status="complete"):
+        return dict(task="addition", T=T, model=model, optimiser=opt, lr=lr, n=100, num_params=10401,
+                    baseline=0.167, status=status, final_test_mse=mse if status == "complete" else None, seed=0)
+
+    results = [run("np-rnn", T, "adam", 1e-3, mse) for T, mse in ((150, 0.003), (200, 0.02))]
+    results += [run("np-rnn", 150, "sgd", lr, mse) for lr, mse in ((1e-3, 0.16), (1e-2, 0.05))]
+    results += [run("np-rnn", 150, "sgd", 1e-1, None, status="diverged")]
+    rows = fig.table_rows(results)
+    assert fig._panels(rows) == [("addition", "adam", "T", None), ("addition", "sgd", "lr", 150)]
+    done = {(r["optimiser"], r["lr"]): r["test_mse"] for r in rows if r["status"] == "complete" and r["T"] == 150}
+    assert done == {("adam", 1e-3): 0.003, ("sgd", 1e-3): 0.16, ("sgd", 1e-2): 0.05}
+    assert [(r["optimiser"], r["lr"]) for r in rows if r["status"] == "diverged"] == [("sgd", 1e-1)]
