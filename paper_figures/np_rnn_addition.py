@@ -113,7 +113,7 @@ def _draw(ax, rows: list[dict], task: str, opt: str, axis: str, at, colors: dict
             y = top * 2.0 * 1.5 ** k
             ax.plot([v], [y], marker="x", ls="none", color=colors[model], markersize=7)
             left = v == xs[0]  # the text goes inward
-            ax.annotate(f"{label}: all {count} diverged", (v, y), xytext=(6 if left else -6, -2),
+            ax.annotate(f"{label}: " + (f"all {count} diverged" if count > 1 else "diverged"), (v, y), xytext=(6 if left else -6, -2),
                         textcoords="offset points", fontsize=6, ha="left" if left else "right", color=colors[model])
     if done:
         ax.axhline(done[0]["baseline"], color="gray", ls="--", label="baseline")
