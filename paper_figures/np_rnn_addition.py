@@ -47,10 +47,18 @@ def table_rows(results: list[dict]) -> list[dict]:
         rows.append(dict(task=task, T=T, model=model, optimiser=opt, lr=lr, n=n, params=params,
                          test_mse=float(np.median(v)), test_mse_min=min(v), test_mse_max=max(v), seeds=len(v),
                          diverged=stopped.get(key, 0), baseline=baseline, status="complete"))
-    rows += [dict(task=r["task"], T=r["T"], model=r["model"], optimiser=r.get("optimiser") or "adam", lr=r["lr"],
-                  n=r["n"], seed=r.get("seed"), status=r["status"])
+    rows += [dict(zip(("task", "T", "model", "optimiser", "lr"), _setting(r)), n=r["n"], seed=r.get("seed"),
+                  status=r["status"])
              for r in results if r.get("status", "complete") != "complete"]
     return rows
+
+
+def _t_sets(rows: list[dict]) -> dict[tuple, set]:
+    """The T values each (model, lr) of ``rows`` was run at."""
+    Ts: dict[tuple, set] = {}
+    for r in rows:
+        Ts.setdefault((r["model"], r["lr"]), set()).add(r["T"])
+    return Ts
 
 
 def _panels(rows: list[dict]) -> list[tuple]:
@@ -59,13 +67,11 @@ def _panels(rows: list[dict]) -> list[tuple]:
     panels = []
     for task, opt in sorted({(r["task"], r["optimiser"]) for r in rows}):
         sub = [r for r in rows if (r["task"], r["optimiser"]) == (task, opt)]
-        Ts: dict[tuple, set] = {}
         lrs: dict[tuple, set] = {}
         for r in sub:
-            Ts.setdefault((r["model"], r["lr"]), set()).add(r["T"])
             lrs.setdefault((r["T"], r["model"]), set()).add(r["lr"])
         searched = sorted({T for (T, _), v in lrs.items() if len(v) > 1})
-        if any(len(v) > 1 for v in Ts.values()) or not searched:
+        if any(len(v) > 1 for v in _t_sets(sub).values()) or not searched:
             panels.append((task, opt, "T", None))
         panels += [(task, opt, "lr", T) for T in searched]
     return panels
@@ -75,11 +81,9 @@ def _draw(ax, rows: list[dict], task: str, opt: str, axis: str, at, colors: dict
     sub = [r for r in rows if (r["task"], r["optimiser"]) == (task, opt)]
     done = [r for r in sub if r["status"] == "complete"]
     if axis == "T":
-        many = {(r["model"], r["lr"]) for r in sub} if len({r["T"] for r in sub}) == 1 else {
-            (m, lr) for m, lr in {(r["model"], r["lr"]) for r in sub}
-            if len({r["T"] for r in sub if (r["model"], r["lr"]) == (m, lr)}) > 1}
-        lines = sorted(many, key=str)
         xs = sorted({r["T"] for r in sub})
+        # At one T only (nothing else to draw) every (model, lr) is a point; else the lines.
+        lines = sorted(combo for combo, Ts in _t_sets(sub).items() if len(Ts) > 1 or len(xs) == 1)
         x_of = "T"
     else:
         lines = sorted({(r["model"], None) for r in sub if r["T"] == at})
