@@ -27,7 +27,8 @@ def register(subparsers) -> None:
     sweep.add_argument("--seeds", type=int, metavar="K", help="override: number of seeds, vmapped inside each point")
     sweep.add_argument("--steps", type=int, metavar="S", help="override: training steps of every point")
     sweep.add_argument("--where", action="append", metavar="KEY=VALUE",
-                       help="run only the grid points whose config has this value (repeatable), e.g. --where T=150")
+                       help="run only the grid points whose config has this value, or one of several "
+                            "separated by commas (repeatable), e.g. --where T=150 --where model=irnn,np-rnn")
     sweep.add_argument("--retry-failed", action="store_true",
                        help="rerun the points a previous sweep recorded as diverged or failed (skipped otherwise)")
     sweep.add_argument("--backend", choices=("local", "ray"), default="local",

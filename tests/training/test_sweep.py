@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from rnnlab.cli import main
+from rnnlab.errors import UsageError
 from rnnlab.training.sweep import point
 
 SWEEP = """
@@ -78,6 +79,25 @@ def test_where_runs_only_matching_points(tmp_path, capsys):
     assert "no grid point has model=lstm" in capsys.readouterr().err
     assert main(["sweep", str(spec), "--out", str(out), "--where", "T"]) == 2
     assert "--where needs KEY=VALUE" in capsys.readouterr().err
+
+
+def test_where_takes_alternatives_separated_by_commas(tmp_path):
+    from rnnlab.training import sweep as sweep_mod
+
+    spec = tmp_path / "s.toml"
+    spec.write_text(SWEEP.replace('model = ["irnn", "np-rnn"]',
+                                  'model = ["irnn", "np-rnn", "lstm"]\nlr = [0.01, 0.03, 0.1]'))
+
+    def names(*where):
+        return [p.name for p in sweep_mod.points(sweep_mod.load(spec), where=sweep_mod.parse_where(list(where)))]
+
+    assert names("model=irnn,lstm", "lr=0.1") == ["model-irnn_lr-0.1", "model-lstm_lr-0.1"]
+    # Numbers compare as numbers, each alternative on its own; spaces around them are ignored.
+    assert names("model=np-rnn", "lr=1e-2, 3e-2") == ["model-np-rnn_lr-0.01", "model-np-rnn_lr-0.03"]
+    assert names("model=IRNN,np-rnn,lstm", "lr=0.03") == ["model-irnn_lr-0.03", "model-np-rnn_lr-0.03",
+                                                          "model-lstm_lr-0.03"]
+    with pytest.raises(UsageError, match="no grid point has model=gru,tanh-rnn"):
+        names("model=gru,tanh-rnn")
 
 
 @pytest.mark.slow  # end to end, tens of seconds: make test-slow (CI runs it)

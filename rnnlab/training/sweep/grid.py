@@ -70,7 +70,8 @@ def slug(value: Any) -> str:
 
 
 def parse_where(items: list[str] | None) -> dict[str, str]:
-    """``["T=150", "model=irnn"]`` -> ``{"T": "150", "model": "irnn"}`` (keys checked)."""
+    """``["T=150", "model=irnn,lstm"]`` -> ``{"T": "150", "model": "irnn,lstm"}`` (keys checked);
+    a value with commas matches any one of them."""
     out = {}
     for item in items or ():
         key, sep, value = item.partition("=")
@@ -80,18 +81,19 @@ def parse_where(items: list[str] | None) -> dict[str, str]:
     return out
 
 
-def _matches(cfg: config_mod.TrainConfig, where: dict[str, str]) -> bool:
-    for key, wanted in where.items():
-        value = getattr(cfg, key)
-        if isinstance(value, float) or (isinstance(value, int) and not isinstance(value, bool)):
-            try:
-                if float(wanted) != float(value):
-                    return False
-            except ValueError:
-                return False
-        elif str(value).lower() != wanted.lower():
+def _is(value: Any, wanted: str) -> bool:
+    if isinstance(value, float) or (isinstance(value, int) and not isinstance(value, bool)):
+        try:
+            return float(wanted) == float(value)
+        except ValueError:
             return False
-    return True
+    return str(value).lower() == wanted.lower()
+
+
+def _matches(cfg: config_mod.TrainConfig, where: dict[str, str]) -> bool:
+    """Whether ``cfg`` has, for every key of ``where``, one of its comma-separated values."""
+    return all(any(_is(getattr(cfg, key), w.strip()) for w in wanted.split(","))
+               for key, wanted in where.items())
 
 
 def points(sweep: Sweep, *, quick: bool = False, overrides: dict[str, Any] | None = None,
