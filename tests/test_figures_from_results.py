@@ -91,3 +91,33 @@ def test_np_rnn_addition_counts_a_seed_that_ran_twice_once():
     done = [r for r in rows if r["status"] == "complete"]
     assert [(r["test_mse"], r["seeds"], r["diverged"]) for r in done] == [(0.03, 3, 1)]
     assert [(r["seed"], r["status"]) for r in rows if r["status"] != "complete"] == [(3, "diverged")]
+
+
+def test_speech_table_redraws_a_record_without_the_corpus(tmp_path, monkeypatch):
+    # A record must redraw where espeak-ng and its corpus are absent: no synthesis, the model
+    # rows as recorded, and the model-free reference rows left out with the reason saved.
+    import json
+
+    from paper_figures import speech_table
+    from rnnlab.training.datasets import espeak
+
+    def no_synthesis(*args, **kwargs):
+        raise AssertionError("the corpus was synthesised while redrawing a record")
+
+    monkeypatch.setattr(espeak, "_generate", no_synthesis)
+    monkeypatch.setenv("RNNLAB_CACHE", str(tmp_path / "empty-cache"))
+    record = tmp_path / "record"
+    record.mkdir()
+    cols = ["point", "status", "model", "n", "T", "steps", "final_seed", "num_params", "wall_time",
+            "final_val_mse", "final_test_mse", "final_test_segsnr"]
+    with open(record / "results.csv", "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(cols)
+        w.writerow(["size-model-lstm_n-84", "complete", "lstm", 84, 300, 20000, 0, 82869, 1100.5, 0.81, 0.83, 6.1])
+    out = tmp_path / "fig"
+    assert speech_table.main(["--from", str(record), "--out", str(out)]) == 0
+    rows = _rows(out / "speech_table.csv")
+    assert [(r["model"], r["n"], r["params"], float(r["test_mse"]), float(r["test_segsnr"])) for r in rows] == [
+        ("lstm", "84", "82869", 0.83, 6.1)]
+    meta = json.loads((out / "speech_table.json").read_text())
+    assert meta["config"]["reference_rows"].startswith("omitted")
