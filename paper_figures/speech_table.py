@@ -7,9 +7,9 @@ reference rows computed without a model: "previous frame" (predict frame t + 1 =
 and "train mean frame" (the input-blind baseline). Data: the espeak-ng corpus standing in
 for TIMIT (docs/datasets.md), so numbers do not compare with the paper's.
 Full mode: the paper's 9 models (LSTM N=84/120/158, restricted uRNN N=128/192/256, full
-uRNN N=128/192/256), 20000 steps of batch 32 on whole utterances. Measured on the shared
-2-core CPU at the largest sizes: LSTM N=158 0.52 s/step, restricted N=256 0.70, full N=256
-1.15, so 3-6.5 h per run and roughly a day for all nine: a GPU is the place for it.
+uRNN N=128/192/256), 20000 steps of batch 32 on whole utterances. On the shared 2-core CPU
+the smallest budget took 0.05 s a step (LSTM N=84, 18 min) and 0.09 s (both uRNNs at
+N=128, 30 min), one run a core.
 Quick mode: three ~17k-parameter models, 300 steps of 50-frame crops, a few minutes.
 """
 
