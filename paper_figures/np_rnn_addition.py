@@ -28,6 +28,12 @@ def _setting(r: dict) -> tuple:
     return r["task"], r["T"], r["model"], r.get("optimiser") or "adam", r["lr"]
 
 
+def _seed(r: dict):
+    """The seed a results row is for: ``final_seed`` (a point's vmapped seeds share ``seed``,
+    its first) where the row has it."""
+    return r["final_seed"] if r.get("final_seed") is not None else r.get("seed")
+
+
 def table_rows(results: list[dict]) -> list[dict]:
     """One row per setting: median and spread of the final test MSE over the seeds that
     finished, and how many seeds a non-finite loss stopped; then one row per stopped seed."""
@@ -39,9 +45,9 @@ def table_rows(results: list[dict]) -> list[dict]:
         key = _setting(r)
         # The SGD table's best rate at T = 150 reruns its search's point (same setting and
         # seed, the same numbers): a seed counts once.
-        if (key, r.get("seed")) in seen:
+        if (key, _seed(r)) in seen:
             continue
-        seen.add((key, r.get("seed")))
+        seen.add((key, _seed(r)))
         if r.get("status", "complete") != "complete":
             stopped[key] = stopped.get(key, 0) + 1
         elif r.get("final_test_mse") is not None:
@@ -56,8 +62,8 @@ def table_rows(results: list[dict]) -> list[dict]:
     lost = {}
     for r in results:
         if r.get("status", "complete") != "complete":
-            lost.setdefault((_setting(r), r.get("seed")), r)
-    rows += [dict(zip(("task", "T", "model", "optimiser", "lr"), _setting(r)), n=r["n"], seed=r.get("seed"),
+            lost.setdefault((_setting(r), _seed(r)), r)
+    rows += [dict(zip(("task", "T", "model", "optimiser", "lr"), _setting(r)), n=r["n"], seed=_seed(r),
                   status=r["status"]) for r in lost.values()]
     return rows
 

@@ -38,7 +38,7 @@ def test_figure_redraws_from_its_record(name, tmp_path):
 
         for row in (r for r in table if r["status"] == "complete"):
             # A seed that ran twice (a search point repeated by its table) counts once.
-            finals = list({r["seed"]: float(r["final_test_mse"]) for r in results if r["status"] == "complete"
+            finals = list({r["final_seed"]: float(r["final_test_mse"]) for r in results if r["status"] == "complete"
                            and key(r) == key(row)}.values())
             assert float(row["test_mse"]) == statistics.median(finals)
             assert int(row["seeds"]) == len(finals)
@@ -92,6 +92,9 @@ def test_np_rnn_addition_counts_a_seed_that_ran_twice_once():
     done = [r for r in rows if r["status"] == "complete"]
     assert [(r["test_mse"], r["seeds"], r["diverged"]) for r in done] == [(0.03, 3, 1)]
     assert [(r["seed"], r["status"]) for r in rows if r["status"] != "complete"] == [(3, "diverged")]
+    # Seeds vmapped in one point share the point's seed and differ in final_seed: all count.
+    vmapped = [run(0, mse) | {"final_seed": k} for k, mse in enumerate((0.01, 0.02, 0.04))]
+    assert [(r["test_mse"], r["seeds"]) for r in fig.table_rows(vmapped)] == [(0.02, 3)]
 
 
 def test_speech_table_redraws_a_record_without_the_corpus(tmp_path, monkeypatch):
