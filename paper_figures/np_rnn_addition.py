@@ -40,6 +40,7 @@ def table_rows(results: list[dict]) -> list[dict]:
     finals: dict[tuple, list] = {}
     size: dict[tuple, tuple] = {}
     stopped: dict[tuple, int] = {}
+    lost: list[dict] = []
     seen: set = set()
     for r in results:
         key = _setting(r)
@@ -50,6 +51,7 @@ def table_rows(results: list[dict]) -> list[dict]:
         seen.add((key, _seed(r)))
         if r.get("status", "complete") != "complete":
             stopped[key] = stopped.get(key, 0) + 1
+            lost.append(r)
         elif r.get("final_test_mse") is not None:
             finals.setdefault(key, []).append(r["final_test_mse"])
             size[key] = (r["n"], r["num_params"], r["baseline"])
@@ -59,12 +61,8 @@ def table_rows(results: list[dict]) -> list[dict]:
         rows.append(dict(task=task, T=T, model=model, optimiser=opt, lr=lr, n=n, params=params,
                          test_mse=float(np.median(v)), test_mse_min=min(v), test_mse_max=max(v), seeds=len(v),
                          diverged=stopped.get(key, 0), baseline=baseline, status="complete"))
-    lost = {}
-    for r in results:
-        if r.get("status", "complete") != "complete":
-            lost.setdefault((_setting(r), _seed(r)), r)
     rows += [dict(zip(("task", "T", "model", "optimiser", "lr"), _setting(r)), n=r["n"], seed=_seed(r),
-                  status=r["status"]) for r in lost.values()]
+                  status=r["status"]) for r in lost]
     return rows
 
 
