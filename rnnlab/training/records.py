@@ -3,8 +3,10 @@
 A sweep folder holds checkpoints and every logged line of every run; a record keeps what a
 table or figure needs and what a reader needs to trust it, small enough to commit:
 
-- ``results.csv``: the rows of every source sweep's ``results.csv`` (one per point and seed,
-  with its status), merged with the union of their columns; ``summary.csv`` likewise from the
+- ``results.csv``: the rows of every finished point (complete, diverged or failed) of the
+  source sweeps' ``results.csv`` (one per point and seed, with its status), merged with the
+  union of their columns; a point still running is left out until a later export, so a
+  column can be recorded as its points finish, from the record plus its sweep folder again; ``summary.csv`` likewise from the
   sources' ``summary.csv`` (one row per point: median, min and max over its seeds);
 - per point ``NAME/config.toml`` (the resolved config), ``NAME/summary.json`` and
   ``NAME/metrics.jsonl`` thinned to at most ``max_lines`` lines (every evaluation line, the
@@ -100,29 +102,61 @@ def _read_rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
+def _unfinished(row: dict[str, str]) -> bool:
+    return row.get("status", "").startswith("incomplete")
+
+
+def _same(a: list[dict[str, str]], b: list[dict[str, str]]) -> bool:
+    """The rows of one point from two sources say the same (a column one of them lacks reads as empty)."""
+    return len(a) == len(b) and all(x.get(k, "") == y.get(k, "") for x, y in zip(a, b) for k in x.keys() | y.keys())
+
+
+def finished_points(sweeps: list[Path]) -> tuple[list[dict[str, str]], dict[str, Path], list[str]]:
+    """``(rows, source, unfinished)`` of the sweep folders or records ``sweeps``: the
+    ``results.csv`` rows of every finished point (complete, diverged or failed: no row
+    ``incomplete``) in the order the sources give them, the source each point is taken from,
+    and the points no source has finished. A point finished in several sources is taken from
+    the first when their rows agree (a sweep recorded again after more of its points
+    finished), else :class:`UsageError`."""
+    for s in sweeps:
+        if not (s / RESULTS).is_file():
+            raise UsageError(f"{s} is not a finished sweep folder (no {RESULTS}): run or resume the sweep first")
+    by_point: dict[str, list[dict[str, str]]] = {}
+    source: dict[str, Path] = {}
+    pending: list[str] = []
+    for s in sweeps:
+        here: dict[str, list[dict[str, str]]] = {}
+        for row in _read_rows(s / RESULTS):
+            here.setdefault(row["point"], []).append(row)
+        for point, point_rows in here.items():
+            if any(_unfinished(r) for r in point_rows):
+                pending.append(point)
+            elif point not in source:
+                by_point[point], source[point] = point_rows, s
+            elif not _same(by_point[point], point_rows):
+                raise UsageError(f"point {point} is finished in both {source[point]} and {s} with different "
+                                 "results: give only the one to keep")
+    if not source:
+        raise UsageError("no finished point in " + ", ".join(map(str, sweeps)) + ": let a run finish first")
+    unfinished = list(dict.fromkeys(p for p in pending if p not in source))
+    return [r for point_rows in by_point.values() for r in point_rows], source, unfinished
+
+
 def export(sweeps: list[Path], dest: Path, *, max_lines: int = 500) -> Path:
     """Write the compact record of the finished sweep folders ``sweeps`` into ``dest``.
 
     ``dest`` is a new folder, an empty one or a record, which the new record replaces as a
     whole (it may be one of the sources: a table extended in place); an interruption leaves
-    the old record as it was. Raises :class:`UsageError` for a folder that is not a finished
-    sweep (no ``results.csv``), two sweeps that share a point name, or a ``dest`` that holds
+    the old record as it was. Only finished points go in (:func:`finished_points`): a point
+    still running stays in its sweep folder until a later export. Raises :class:`UsageError`
+    for a folder that is not a finished sweep (no ``results.csv``), a point finished in two
+    sources with different results, no finished point at all, or a ``dest`` that holds
     anything but a record. Returns ``dest/results.csv``.
     """
     sweeps = [Path(s) for s in sweeps]
     if not sweeps:
         raise UsageError("give at least one sweep folder")
-    for s in sweeps:
-        if not (s / RESULTS).is_file():
-            raise UsageError(f"{s} is not a finished sweep folder (no {RESULTS}): run or resume the sweep first")
-    rows: list[dict[str, str]] = []
-    seen: dict[str, Path] = {}
-    for s in sweeps:
-        for row in _read_rows(s / RESULTS):
-            point = row["point"]
-            if seen.setdefault(point, s) != s:
-                raise UsageError(f"point {point} is in both {seen[point]} and {s}")
-            rows.append(row)
+    rows, seen, _ = finished_points(sweeps)
     dest = Path(dest)
     if dest.exists() and not (dest / "record.json").is_file() and (not dest.is_dir() or any(dest.iterdir())):
         raise UsageError(f"--to {dest} exists and is not a record: give a new folder, an empty one or a record to replace")
@@ -165,7 +199,7 @@ def _write(sweeps: list[Path], seen: dict[str, Path], rows: list[dict[str, str]]
             (out / "metrics.jsonl").write_text("\n".join(kept) + "\n")
     write_csv(dest / RESULTS, rows)
     summaries = [row for s in sweeps if (s / SUMMARY).is_file() for row in _read_rows(s / SUMMARY)
-                 if row.get("point") in seen]
+                 if seen.get(row.get("point")) == s]
     if summaries:
         write_csv(dest / SUMMARY, summaries)
     (dest / "record.json").write_text(json.dumps({

@@ -132,15 +132,53 @@ def test_export_refuses_to_replace_a_folder_that_is_not_a_record(tmp_path, capsy
     assert [r["point"] for r in sweep.read_results(tmp_path / "empty")] == ["p1"]
 
 
+def _set_rows(folder, **changes):
+    """Rewrite ``folder/results.csv`` with ``changes`` = {point: {column: value}} applied."""
+    rows = sweep.read_results(folder)
+    for r in rows:
+        r.update(changes.get(r["point"], {}))
+    with open(folder / "results.csv", "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+
+
 def test_export_refuses_unfinished_sweeps_and_clashing_points(tmp_path, capsys):
     _sweep(tmp_path / "a", ["p1"])
     _sweep(tmp_path / "b", ["p1"])
+    _set_rows(tmp_path / "b", p1={"final_loss": "0.5"})
     (tmp_path / "c").mkdir()
-    with pytest.raises(UsageError, match="point p1 is in both"):
+    with pytest.raises(UsageError, match="point p1 is finished in both .* with different results"):
         records.export([tmp_path / "a", tmp_path / "b"], tmp_path / "rec")
     assert main(["records", str(tmp_path / "c"), "--to", str(tmp_path / "rec2")]) == 2
     err = capsys.readouterr().err
     assert "not a finished sweep folder" in err and err.count("\n") == 1
+    _set_rows(tmp_path / "a", p1={"status": "incomplete (last step 300)"})
+    assert main(["records", str(tmp_path / "a"), "--to", str(tmp_path / "rec3")]) == 2
+    assert "no finished point" in capsys.readouterr().err
+    assert not (tmp_path / "rec3").exists()
+
+
+def test_a_column_is_recorded_as_its_points_finish(tmp_path, capsys):
+    # p2 still running, p3 diverged: the first export keeps p1 and p3 and names p2.
+    _sweep(tmp_path / "col", ["p1", "p2", "p3"])
+    _set_rows(tmp_path / "col", p2={"status": "incomplete (last step 400)"}, p3={"status": "diverged"})
+    rec = tmp_path / "rec"
+    assert main(["records", str(tmp_path / "col"), "--to", str(rec)]) == 0
+    out = capsys.readouterr().out
+    assert "left out 1 unfinished point(s), to record once they finish: p2" in out
+    assert [(r["point"], r["status"]) for r in sweep.read_results(rec)] == [("p1", "complete"), ("p3", "diverged")]
+    assert sorted(p.name for p in rec.iterdir() if p.is_dir()) == ["p1", "p3", "sweeps"]
+    with open(rec / "summary.csv", newline="") as fh:
+        assert [r["point"] for r in csv.DictReader(fh)] == ["p1", "p3"]
+    # p2 finishes; the record and the same sweep folder again: p1 and p3 agree and count once.
+    _set_rows(tmp_path / "col", p2={"status": "complete"})
+    assert main(["records", str(rec), str(tmp_path / "col"), "--to", str(rec)]) == 0
+    assert "left out" not in capsys.readouterr().out
+    assert [r["point"] for r in sweep.read_results(rec)] == ["p1", "p3", "p2"]
+    with open(rec / "summary.csv", newline="") as fh:
+        assert [r["point"] for r in csv.DictReader(fh)] == ["p1", "p3", "p2"]
+    assert json.loads((rec / "record.json").read_text())["points"] == ["p1", "p2", "p3"]
 
 
 def test_thin_keeps_the_seeds_of_a_step_together():
