@@ -6,8 +6,9 @@ table or figure needs and what a reader needs to trust it, small enough to commi
 - ``results.csv``: the rows of every finished point (complete, diverged or failed) of the
   source sweeps' ``results.csv`` (one per point and seed, with its status), merged with the
   union of their columns; a point still running is left out until a later export, so a
-  column can be recorded as its points finish, from the record plus its sweep folder again; ``summary.csv`` likewise from the
-  sources' ``summary.csv`` (one row per point: median, min and max over its seeds);
+  column can be recorded as its points finish, from the record plus its sweep folder again;
+  ``summary.csv`` likewise from the sources' ``summary.csv`` (one row per point: median, min
+  and max over its seeds);
 - per point ``NAME/config.toml`` (the resolved config), ``NAME/summary.json`` and
   ``NAME/metrics.jsonl`` thinned to at most ``max_lines`` lines (every evaluation line, the
   first and the last line, and evenly spaced training lines in between);
