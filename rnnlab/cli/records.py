@@ -25,10 +25,9 @@ def register(subparsers) -> None:
 
 
 def _run(args) -> int:
-    from rnnlab.training.records import export, finished_points
+    from rnnlab.training.records import export
 
-    unfinished = finished_points(args.sweeps)[2]
-    path = export(args.sweeps, args.to, max_lines=args.max_lines)
+    path, unfinished = export(args.sweeps, args.to, max_lines=args.max_lines)
     size = sum(f.stat().st_size for f in args.to.rglob("*") if f.is_file())
     with open(path, newline="") as fh:
         rows = sum(1 for _ in csv.DictReader(fh))

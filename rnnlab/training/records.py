@@ -143,7 +143,7 @@ def finished_points(sweeps: list[Path]) -> tuple[list[dict[str, str]], dict[str,
     return [r for point_rows in by_point.values() for r in point_rows], source, unfinished
 
 
-def export(sweeps: list[Path], dest: Path, *, max_lines: int = 500) -> Path:
+def export(sweeps: list[Path], dest: Path, *, max_lines: int = 500) -> tuple[Path, list[str]]:
     """Write the compact record of the finished sweep folders ``sweeps`` into ``dest``.
 
     ``dest`` is a new folder, an empty one or a record, which the new record replaces as a
@@ -152,12 +152,12 @@ def export(sweeps: list[Path], dest: Path, *, max_lines: int = 500) -> Path:
     still running stays in its sweep folder until a later export. Raises :class:`UsageError`
     for a folder that is not a finished sweep (no ``results.csv``), a point finished in two
     sources with different results, no finished point at all, or a ``dest`` that holds
-    anything but a record. Returns ``dest/results.csv``.
+    anything but a record. Returns ``dest/results.csv`` and the unfinished points left out.
     """
     sweeps = [Path(s) for s in sweeps]
     if not sweeps:
         raise UsageError("give at least one sweep folder")
-    rows, seen, _ = finished_points(sweeps)
+    rows, seen, unfinished = finished_points(sweeps)
     dest = Path(dest)
     if dest.exists() and not (dest / "record.json").is_file() and (not dest.is_dir() or any(dest.iterdir())):
         raise UsageError(f"--to {dest} exists and is not a record: give a new folder, an empty one or a record to replace")
@@ -166,7 +166,7 @@ def export(sweeps: list[Path], dest: Path, *, max_lines: int = 500) -> Path:
     # of the sources: a record extended in place.
     with atomic_folder(dest) as stage:
         _write(sweeps, seen, rows, stage, max_lines)
-    return dest / RESULTS
+    return dest / RESULTS, unfinished
 
 
 def _write(sweeps: list[Path], seen: dict[str, Path], rows: list[dict[str, str]], dest: Path,
