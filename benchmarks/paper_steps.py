@@ -19,11 +19,14 @@ from rnnlab.training.config import TrainConfig
 
 
 def train_step(model: str, n: int, T: int, batch: int, repeats: int, task: str = "copy",
-               fft_from: int | None = None) -> Timing:
-    """Median seconds of one jitted RMSprop train step; ``fft_from`` overrides the restricted uRNN's crossover."""
-    saved = urnn.FFT_FROM
+               fft_from: int | None = None, mod_relu_autodiff: bool = False) -> Timing:
+    """Median seconds of one jitted RMSprop train step; ``fft_from`` overrides the restricted uRNN's
+    crossover, ``mod_relu_autodiff`` differentiates modReLU by autodiff instead of its hand VJP."""
+    saved = urnn.FFT_FROM, urnn.mod_relu
     if fft_from is not None:
         urnn.FFT_FROM = fft_from
+    if mod_relu_autodiff:
+        urnn.mod_relu = urnn._mod_relu_value
     try:
         exp = loop.build(TrainConfig(task=task, model=model, n=n, T=T, batch=batch, optimiser="rmsprop"))
         state = loop.init_state(exp, jax.random.key(0))
@@ -31,7 +34,7 @@ def train_step(model: str, n: int, T: int, batch: int, repeats: int, task: str =
         x, y = exp.task.sample(jax.random.key(1), batch)
         timing, _ = time_stateful(lambda s: step(s, x, y)[0], state, repeats)
     finally:
-        urnn.FFT_FROM = saved
+        urnn.FFT_FROM, urnn.mod_relu = saved
     return timing
 
 
@@ -61,6 +64,11 @@ def run(quick: bool) -> list[Row]:
                     | {f"restricted_{p}": t.as_record() for p, t in restricted.items()}))
     rows.append(Row("paper-steps", "restricted-urnn N=470 dense / FFT path step",
                     restricted["dense"].median / restricted["fft"].median, detail=shape))
+    # modReLU's hand-written VJP against autodiff of the same formula, on the FFT path at N = 470.
+    autodiff = train_step("restricted-urnn", 470, T, batch, repeats, fft_from=1, mod_relu_autodiff=True)
+    rows.append(Row("paper-steps", "restricted-urnn N=470 step, modReLU by autodiff / by its hand VJP",
+                    autodiff.median / restricted["fft"].median,
+                    detail=shape | {"autodiff": autodiff.as_record(), "hand_vjp": restricted["fft"].as_record()}))
     # Same matmul FLOPs per time step: the LSTM's (68 x 272) gate matmul against a 136 x 136 one.
     lstm = train_step("lstm", 68, T, batch, repeats)
     relu = train_step("relu-rnn", 136, T, batch, repeats)

@@ -38,12 +38,24 @@ from rnnlab.training.cell_base import UNITARY, Cell, Params, complex_dtype, glor
 FFT_FROM = 200
 
 
+@jax.custom_vjp
 def mod_relu(z: jax.Array, b: jax.Array) -> jax.Array:
     """modReLU on the real form ``z = [Re, Im]`` ``(..., 2n)``: ``relu(|z| + b) z / |z|``, exactly.
 
     At ``z = 0`` the output is 0 (the formula's limit when ``b <= 0``); the ``where`` guards
     keep the value and the gradient finite there instead of dividing by zero.
+
+    The backward pass is written out (a custom VJP): with ``m = |z|`` and, on an active unit
+    (``m > 0``, ``m + b > 0``), ``s = 1 + b / m``, the cotangent ``g`` gives
+    ``dz = s g - (b / m^3) (z . g) z`` per complex unit and ``db = (z . g) / m``; inactive
+    units pass nothing. Equal to autodiff of the formula to rounding; autodiff took twice as
+    long, and the uRNNs' backward time loop runs it at every step (10-20% of a restricted
+    uRNN N = 470 train step on the copy task here).
     """
+    return _mod_relu_value(z, b)
+
+
+def _mod_relu_value(z, b):
     n = b.shape[-1]
     # Viewing z as (..., 2, n) avoids slicing and re-concatenating inside the time loop.
     parts = z.reshape(z.shape[:-1] + (2, n))
@@ -52,6 +64,34 @@ def mod_relu(z: jax.Array, b: jax.Array) -> jax.Array:
     mod = jnp.sqrt(jnp.where(nonzero, sq, 1.0))
     scale = jnp.where(nonzero, jax.nn.relu(mod + b) / mod, 0.0)
     return (parts * scale[..., None, :]).reshape(z.shape)
+
+
+def _mod_relu_fwd(z, b):
+    return _mod_relu_value(z, b), (z, b)
+
+
+def _mod_relu_bwd(res, g):
+    z, b = res
+    n = b.shape[-1]
+    re, im = z[..., :n], z[..., n:]
+    gr, gi = g[..., :n], g[..., n:]
+    sq = re * re + im * im
+    nonzero = sq > 0
+    inv = jax.lax.rsqrt(jnp.where(nonzero, sq, 1.0))  # 1 / |z|
+    active = nonzero & (sq * inv + b > 0)
+    zg = re * gr + im * gi
+    s = jnp.where(active, 1.0 + b * inv, 0.0)
+    k = jnp.where(active, -b * inv * inv * inv * zg, 0.0)
+    dz = jnp.concatenate([s * gr + k * re, s * gi + k * im], axis=-1)
+    db = jnp.where(active, zg * inv, 0.0)
+    # Sum over the axes that broadcasting b against z added (time, batch).
+    lead = db.ndim - b.ndim
+    db = jnp.sum(db, axis=tuple(range(lead)))
+    db = jnp.sum(db, axis=tuple(i for i, d in enumerate(b.shape) if d == 1 and db.shape[i] != 1), keepdims=True)
+    return dz.astype(z.dtype), db.reshape(b.shape).astype(b.dtype)
+
+
+mod_relu.defvjp(_mod_relu_fwd, _mod_relu_bwd)
 
 
 def complex_to_real_block(w: jax.Array) -> jax.Array:
