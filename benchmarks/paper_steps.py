@@ -14,19 +14,23 @@ from __future__ import annotations
 import jax
 
 from benchmarks import Row, Timing, time_stateful
-from rnnlab.training import loop, urnn
+from rnnlab.training import loop, recurrence, urnn
 from rnnlab.training.config import TrainConfig
 
 
 def train_step(model: str, n: int, T: int, batch: int, repeats: int, task: str = "copy",
-               fft_from: int | None = None, mod_relu_autodiff: bool = False) -> Timing:
+               fft_from: int | None = None, mod_relu_autodiff: bool = False,
+               dw_block_rows: int | None = None) -> Timing:
     """Median seconds of one jitted RMSprop train step; ``fft_from`` overrides the restricted uRNN's
-    crossover, ``mod_relu_autodiff`` differentiates modReLU by autodiff instead of its hand VJP."""
-    saved = urnn.FFT_FROM, urnn.mod_relu
+    crossover, ``mod_relu_autodiff`` differentiates modReLU by autodiff instead of its hand VJP,
+    ``dw_block_rows`` sets the rows per block of the restricted uRNN's weight gradient (at any size)."""
+    saved = urnn.FFT_FROM, urnn.mod_relu, recurrence.DW_BLOCK_ROWS, recurrence.DW_WHOLE_MAX_ENTRIES
     if fft_from is not None:
         urnn.FFT_FROM = fft_from
     if mod_relu_autodiff:
         urnn.mod_relu = urnn._mod_relu_value
+    if dw_block_rows is not None:
+        recurrence.DW_BLOCK_ROWS, recurrence.DW_WHOLE_MAX_ENTRIES = dw_block_rows, 0
     try:
         exp = loop.build(TrainConfig(task=task, model=model, n=n, T=T, batch=batch, optimiser="rmsprop"))
         state = loop.init_state(exp, jax.random.key(0))
@@ -34,7 +38,7 @@ def train_step(model: str, n: int, T: int, batch: int, repeats: int, task: str =
         x, y = exp.task.sample(jax.random.key(1), batch)
         timing, _ = time_stateful(lambda s: step(s, x, y)[0], state, repeats)
     finally:
-        urnn.FFT_FROM, urnn.mod_relu = saved
+        urnn.FFT_FROM, urnn.mod_relu, recurrence.DW_BLOCK_ROWS, recurrence.DW_WHOLE_MAX_ENTRIES = saved
     return timing
 
 
@@ -69,6 +73,12 @@ def run(quick: bool) -> list[Row]:
     rows.append(Row("paper-steps", "restricted-urnn N=470 step, modReLU by autodiff / by its hand VJP",
                     autodiff.median / restricted["fft"].median,
                     detail=shape | {"autodiff": autodiff.as_record(), "hand_vjp": restricted["fft"].as_record()}))
+    # The restricted uRNN's weight gradient over all T x batch rows at once against blocks of rows.
+    whole = train_step("restricted-urnn", 470, T, batch, repeats, fft_from=1, dw_block_rows=T * batch)
+    rows.append(Row("paper-steps", "restricted-urnn N=470 step, weight gradient over all rows at once / in blocks",
+                    whole.median / restricted["fft"].median,
+                    detail=shape | {"all_rows": whole.as_record(), "blocks": restricted["fft"].as_record(),
+                                    "block_rows": recurrence.DW_BLOCK_ROWS}))
     # Same matmul FLOPs per time step: the LSTM's (68 x 272) gate matmul against a 136 x 136 one.
     lstm = train_step("lstm", 68, T, batch, repeats)
     relu = train_step("relu-rnn", 136, T, batch, repeats)

@@ -33,9 +33,9 @@ from rnnlab.training.cell_base import UNITARY, Cell, Params, complex_dtype, glor
 
 #: Restricted uRNN size from which ``path="auto"`` applies the factors at every step instead
 #: of one dense matmul. Measured train steps on the project's 2-core CPU, idle
-#: (``benchmarks/paper_steps.py``, dense / FFT time, T = 200, batch 20): 0.61 at N = 64,
-#: 0.60 at 128, 1.24 at 256, 1.15 at 470 (T = 1000), 1.35 at 512, 2.51 at 1024.
-FFT_FROM = 200
+#: (``benchmarks/paper_steps.py``, dense / FFT time, T = 200, batch 20), after modReLU's hand
+#: VJP: 0.49 at N = 64, 0.61 at 128, 0.70 at 192, 0.78 at 256, 1.04 at 384, 1.35 at 512.
+FFT_FROM = 300
 
 
 @jax.custom_vjp

@@ -69,6 +69,24 @@ def test_fast_recurrence_matches_plain_scan(model, all_steps):
             np.testing.assert_allclose(np.asarray(vg[k][1]), np.asarray(one[k]), rtol=1e-9, atol=1e-12, err_msg=k)
 
 
+@pytest.mark.parametrize("block_rows", [4, 8])
+def test_fft_path_weight_gradient_in_blocks(monkeypatch, block_rows):
+    # Batch 4, T = 7: blocks of one time step, and of two with the last block padded.
+    from rnnlab.training import recurrence
+
+    monkeypatch.setattr(recurrence, "DW_BLOCK_ROWS", block_rows)
+    monkeypatch.setattr(recurrence, "DW_WHOLE_MAX_ENTRIES", 0)
+    with jax.enable_x64(True):
+        cell = cells.RestrictedURNN(6, 3, 2, path="fft")
+        params = _params(cell)
+        x = jax.random.normal(jax.random.key(1), (7, 4, 3), jnp.float64)
+        fast, plain = (jax.grad(lambda p, f=f: jnp.sum(jnp.sin(f(cell, p, x, True))))(params)
+                       for f in (_fast_apply, _plain_apply))
+        scale = float(np.max(np.abs(plain["theta"])))
+        np.testing.assert_allclose(np.asarray(fast["theta"]), np.asarray(plain["theta"]), rtol=0,
+                                   atol=64 * np.finfo(np.float64).eps * scale)
+
+
 def test_restricted_urnn_paths():
     small = cells.make("restricted-urnn", 4, 1, 1)
     assert small.dense and small.linear_form(small.init(jax.random.key(0))) is not None
