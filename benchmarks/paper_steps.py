@@ -51,6 +51,7 @@ PAPER_SIZES = [
     ("full-urnn", "addition", 116, 784, 50),
     ("lstm", "addition", 128, 784, 50),
     ("full-urnn", "addition", 512, 784, 50),
+    ("restricted-urnn", "addition", 512, 784, 50),
 ]
 
 

@@ -85,6 +85,11 @@ def test_fft_path_weight_gradient_in_blocks(monkeypatch, block_rows):
         scale = float(np.max(np.abs(plain["theta"])))
         np.testing.assert_allclose(np.asarray(fast["theta"]), np.asarray(plain["theta"]), rtol=0,
                                    atol=64 * np.finfo(np.float64).eps * scale)
+        # Vmapped over stacked parameters (as seeds are): the first seed's gradient again.
+        stacked = jax.tree.map(lambda a: jnp.stack([a, 1.1 * a]), params)
+        vg = jax.vmap(jax.grad(lambda p: jnp.sum(jnp.sin(_fast_apply(cell, p, x, True)))))(stacked)
+        np.testing.assert_allclose(np.asarray(vg["theta"][0]), np.asarray(plain["theta"]), rtol=0,
+                                   atol=64 * np.finfo(np.float64).eps * scale)
 
 
 def test_restricted_urnn_paths():
