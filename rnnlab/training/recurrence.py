@@ -122,14 +122,14 @@ def _weight_grad(op, w, h_prev, dzs):
 
     For a matrix it is one contraction ``sum_t h_{t-1}^T dz_t`` (a GEMM). Any other map (the
     restricted uRNN's factors) over more than :data:`DW_WHOLE_MAX_ENTRIES` state entries is
-    differentiated block by block over time, the blocks' results summed: its intermediates (an FFT and a complex array per factor, for every row) then
-    stay in cache instead of going to memory and back; all rows at once took about twice as
-    long. ``dw`` is linear in ``dzs``, so zero rows padding the last block add nothing.
+    differentiated block by block over time, the blocks' results summed: its intermediates
+    (an FFT and a complex array per factor, for every row) then stay in cache instead of going
+    to memory and back; all rows at once took about twice as long. ``dw`` is linear in ``dzs``, so zero rows padding the last block add nothing.
     """
     if op is matmul or h_prev.size <= DW_WHOLE_MAX_ENTRIES:
         return jax.vjp(lambda ww: op(ww, h_prev), w)[1](dzs)[0]
     steps = h_prev.shape[0]
-    rows = max(1, math.prod(h_prev.shape[1:-1]))
+    rows = math.prod(h_prev.shape[1:-1])  # > 0: an empty h_prev is formed at once
     block = max(1, min(steps, DW_BLOCK_ROWS // rows))
     pad = (-steps) % block
     if pad:
