@@ -124,7 +124,8 @@ def _weight_grad(op, w, h_prev, dzs):
     restricted uRNN's factors) over more than :data:`DW_WHOLE_MAX_ENTRIES` state entries is
     differentiated block by block over time, the blocks' results summed: its intermediates
     (an FFT and a complex array per factor, for every row) then stay in cache instead of going
-    to memory and back; all rows at once took about twice as long. ``dw`` is linear in ``dzs``, so zero rows padding the last block add nothing.
+    to memory and back; all rows at once took about twice as long. ``dw`` is linear in ``dzs``,
+    so zero rows padding the last block add nothing.
     """
     if op is matmul or h_prev.size <= DW_WHOLE_MAX_ENTRIES:
         return jax.vjp(lambda ww: op(ww, h_prev), w)[1](dzs)[0]
