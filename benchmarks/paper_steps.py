@@ -11,6 +11,8 @@ MNIST without needing the dataset.
 
 from __future__ import annotations
 
+import functools
+
 import jax
 
 from benchmarks import Row, Timing, time_stateful
@@ -24,11 +26,12 @@ def train_step(model: str, n: int, T: int, batch: int, repeats: int, task: str =
     """Median seconds of one jitted RMSprop train step; ``fft_from`` overrides the restricted uRNN's
     crossover, ``mod_relu_autodiff`` differentiates modReLU by autodiff instead of its hand VJP,
     ``dw_block_rows`` sets the rows per block of the restricted uRNN's weight gradient (at any size)."""
-    saved = urnn.FFT_FROM, urnn.mod_relu, recurrence.DW_BLOCK_ROWS, recurrence.DW_WHOLE_MAX_ENTRIES
+    saved = urnn.FFT_FROM, urnn.mod_relu_with, recurrence.DW_BLOCK_ROWS, recurrence.DW_WHOLE_MAX_ENTRIES
     if fft_from is not None:
         urnn.FFT_FROM = fft_from
     if mod_relu_autodiff:
-        urnn.mod_relu = urnn._mod_relu_value
+        # The cells take their modReLU from urnn.mod_relu_with(eps) when they run.
+        urnn.mod_relu_with = lambda eps=0.0: functools.partial(urnn._mod_relu_value, eps=eps)
     if dw_block_rows is not None:
         recurrence.DW_BLOCK_ROWS, recurrence.DW_WHOLE_MAX_ENTRIES = dw_block_rows, 0
     try:
@@ -38,7 +41,7 @@ def train_step(model: str, n: int, T: int, batch: int, repeats: int, task: str =
         x, y = exp.task.sample(jax.random.key(1), batch)
         timing, _ = time_stateful(lambda s: step(s, x, y)[0], state, repeats)
     finally:
-        urnn.FFT_FROM, urnn.mod_relu, recurrence.DW_BLOCK_ROWS, recurrence.DW_WHOLE_MAX_ENTRIES = saved
+        urnn.FFT_FROM, urnn.mod_relu_with, recurrence.DW_BLOCK_ROWS, recurrence.DW_WHOLE_MAX_ENTRIES = saved
     return timing
 
 

@@ -26,6 +26,7 @@ skew-symmetric generator of ``exp-rnn`` counts ``N (N - 1) / 2``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -37,11 +38,11 @@ from rnnlab.training.exp_rnn import ExpRNN
 from rnnlab.training.lstm import LSTM
 from rnnlab.training.recurrence import lstm_recurrence, recurrence
 from rnnlab.training.simple_rnn import SimpleRNN
-from rnnlab.training.urnn import FullURNN, RestrictedURNN, UnitaryRNN, complex_to_real_block, mod_relu
+from rnnlab.training.urnn import FullURNN, RestrictedURNN, UnitaryRNN, complex_to_real_block, mod_relu, mod_relu_with
 
 __all__ = [
     "EUCLIDEAN", "FROZEN", "UNITARY", "Cell", "Params", "ExpRNN", "LSTM", "SimpleRNN", "UnitaryRNN", "FullURNN",
-    "RestrictedURNN", "complex_to_real_block", "mod_relu", "recurrence", "lstm_recurrence", "ModelSpec",
+    "RestrictedURNN", "complex_to_real_block", "mod_relu", "mod_relu_with", "recurrence", "lstm_recurrence", "ModelSpec",
     "REGISTRY", "names", "get", "make",
 ]
 
@@ -57,7 +58,9 @@ class ModelSpec:
 
 
 def _simple(activation: str, fixed_init: str | None = None):
-    def build(n, n_in, n_out, *, init=None, init_scale=None, alpha=initializers.DEFAULT_ALPHA, structure_seed=0):
+    def build(n, n_in, n_out, *, init=None, init_scale=None, alpha=initializers.DEFAULT_ALPHA, structure_seed=0,
+              modrelu_eps=0.0):
+        _no_mod_relu(modrelu_eps, f"{activation} RNNs")
         if fixed_init is not None and init not in (None, fixed_init):
             raise UsageError(f"this model fixes init={fixed_init!r}; use {activation}-rnn --init {init} instead")
         name = fixed_init or init or "orthogonal"
@@ -67,11 +70,22 @@ def _simple(activation: str, fixed_init: str | None = None):
     return build
 
 
+def _no_mod_relu(modrelu_eps, what):
+    if modrelu_eps:
+        raise UsageError(f"modrelu_eps applies only to the uRNNs (restricted-urnn, full-urnn), not to the {what}")
+
+
 def _no_init(cls, **fixed):
-    def build(n, n_in, n_out, *, init=None, init_scale=None, alpha=None, structure_seed=0):
+    def build(n, n_in, n_out, *, init=None, init_scale=None, alpha=None, structure_seed=0, modrelu_eps=0.0):
         if init is not None:
             raise UsageError(f"init applies only to the tanh / relu RNNs, not to {cls.__name__}")
-        extra = {"structure_seed": structure_seed} if issubclass(cls, UnitaryRNN) else {}
+        if issubclass(cls, UnitaryRNN):
+            if not (modrelu_eps >= 0 and math.isfinite(modrelu_eps)):
+                raise UsageError(f"modrelu_eps must be a finite number >= 0, got {modrelu_eps!r}")
+            extra = {"structure_seed": structure_seed, "modrelu_eps": float(modrelu_eps)}
+        else:
+            _no_mod_relu(modrelu_eps, f"{cls.__name__} (its activation has no modReLU)")
+            extra = {}
         return cls(n, n_in, n_out, **fixed, **extra)
 
     return build
@@ -104,7 +118,8 @@ def get(name: str) -> ModelSpec:
 
 
 def make(name: str, n: int, n_in: int, n_out: int, **options) -> Cell:
-    """The cell of model ``name`` for ``n`` hidden units (options: init, init_scale, alpha, structure_seed)."""
+    """The cell of model ``name`` for ``n`` hidden units (options: init, init_scale, alpha, structure_seed,
+    modrelu_eps)."""
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise UsageError(f"n must be a positive integer, got {n!r}")
     return get(name).build(n, n_in, n_out, **options)

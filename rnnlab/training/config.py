@@ -73,6 +73,8 @@ class TrainConfig:
     init_scale: float | None = _opt(None, "scale of scaled-identity / g of gaussian init", type=float)
     alpha: str = _opt("sussillo-abbott", "input-weight scale of the RNNs: a reading's name or a number")
     structure_seed: int = _opt(0, "seed of the restricted uRNN's fixed permutation")
+    modrelu_eps: float = _opt(0.0, "uRNNs: modReLU relu(m + b) z / (m + eps) with m = sqrt(|z|^2 + eps), "
+                              "as in the authors' code (1e-5 there); 0: the exact relu(|z| + b) z / |z|")
     target: str = _opt("full", "system-id target: full or restricted")
     target_seed: int = _opt(0, "system-id target's seed")
     permutation_seed: int = _opt(0, "pmnist: seed of the fixed pixel order (saved as permutation.npy)")
@@ -193,7 +195,7 @@ def validate(cfg: TrainConfig) -> None:
     for name in ("eval_every", "checkpoint_every", "reproject_every"):
         if getattr(cfg, name) % cfg.log_every:
             raise UsageError(f"{name} ({getattr(cfg, name)}) must be a multiple of log_every ({cfg.log_every})")
-    for name in ("lr", "clip", "momentum", "decay"):
+    for name in ("lr", "clip", "momentum", "decay", "modrelu_eps"):
         if not math.isfinite(getattr(cfg, name)) or getattr(cfg, name) < 0:
             raise UsageError(f"{name} must be a finite number >= 0, got {getattr(cfg, name)}")
     if cfg.on_nan not in ON_NAN:

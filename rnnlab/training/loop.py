@@ -84,7 +84,7 @@ def build(cfg: TrainConfig) -> Experiment:
                       permutation_seed=cfg.permutation_seed, data=cfg.data, train_subset=cfg.train_subset)
     cell = cells.make(
         cfg.model, cfg.n, task.n_in, task.n_out, init=cfg.init, init_scale=cfg.init_scale,
-        alpha=config_mod.alpha_value(cfg.alpha), structure_seed=cfg.structure_seed,
+        alpha=config_mod.alpha_value(cfg.alpha), structure_seed=cfg.structure_seed, modrelu_eps=cfg.modrelu_eps,
     )
     task.check_model(cell)
     shapes = jax.eval_shape(cell.init, jax.random.key(0))

@@ -39,57 +39,84 @@ from rnnlab.training.recurrence import _sum_to
 FFT_FROM = 300
 
 
-@jax.custom_vjp
-def mod_relu(z: jax.Array, b: jax.Array) -> jax.Array:
-    """modReLU on the real form ``z = [Re, Im]`` ``(..., 2n)``: ``relu(|z| + b) z / |z|``, exactly.
-
-    At ``z = 0`` the output is 0 (the formula's limit when ``b <= 0``); the ``where`` guards
-    keep the value and the gradient finite there instead of dividing by zero.
-
-    The backward pass is written out (a custom VJP): with ``m = |z|`` and, on an active unit
-    (``m > 0``, ``m + b > 0``), ``s = 1 + b / m``, the cotangent ``g`` gives
-    ``dz = s g - (b / m^3) (z . g) z`` per complex unit and ``db = (z . g) / m``; inactive
-    units pass nothing. Equal to autodiff of the formula to rounding; autodiff took twice as
-    long, and the uRNNs' backward time loop runs it at every step (6-10% of a restricted uRNN
-    N = 470 copy train step here with both cores free, 12-20% on one core beside another job).
-    """
-    return _mod_relu_value(z, b)
-
-
-def _mod_relu_value(z, b):
+def _mod_relu_value(z, b, eps: float = 0.0):
     n = b.shape[-1]
     # Viewing z as (..., 2, n) avoids slicing and re-concatenating inside the time loop.
     parts = z.reshape(z.shape[:-1] + (2, n))
     sq = jnp.sum(parts * parts, axis=-2)
-    nonzero = sq > 0
-    mod = jnp.sqrt(jnp.where(nonzero, sq, 1.0))
-    scale = jnp.where(nonzero, jax.nn.relu(mod + b) / mod, 0.0)
+    if eps:
+        mod = jnp.sqrt(sq + eps)
+        scale = jax.nn.relu(mod + b) / (mod + eps)
+    else:
+        nonzero = sq > 0
+        mod = jnp.sqrt(jnp.where(nonzero, sq, 1.0))
+        scale = jnp.where(nonzero, jax.nn.relu(mod + b) / mod, 0.0)
     return (parts * scale[..., None, :]).reshape(z.shape)
 
 
-def _mod_relu_fwd(z, b):
-    return _mod_relu_value(z, b), (z, b)
-
-
-def _mod_relu_bwd(res, g):
+def _mod_relu_bwd_with(eps: float, res, g):
     z, b = res
     n = b.shape[-1]
     re, im = z[..., :n], z[..., n:]
     gr, gi = g[..., :n], g[..., n:]
     sq = re * re + im * im
-    nonzero = sq > 0
-    inv = jax.lax.rsqrt(jnp.where(nonzero, sq, 1.0))  # 1 / |z|
-    active = nonzero & (sq * inv + b > 0)
     zg = re * gr + im * gi
-    s = jnp.where(active, 1.0 + b * inv, 0.0)
-    k = jnp.where(active, -b * inv * inv * inv * zg, 0.0)
+    if eps:
+        inv = jax.lax.rsqrt(sq + eps)  # 1 / m, m = sqrt(|z|^2 + eps) >= sqrt(eps)
+        m = (sq + eps) * inv
+        inv_d = 1.0 / (m + eps)  # 1 / d, d = m + eps
+        active = m + b > 0
+        s = jnp.where(active, (m + b) * inv_d, 0.0)
+        k = jnp.where(active, (eps - b) * inv_d * inv_d * inv * zg, 0.0)
+        db = jnp.where(active, zg * inv_d, 0.0)
+    else:
+        nonzero = sq > 0
+        inv = jax.lax.rsqrt(jnp.where(nonzero, sq, 1.0))  # 1 / |z|
+        active = nonzero & (sq * inv + b > 0)
+        s = jnp.where(active, 1.0 + b * inv, 0.0)
+        k = jnp.where(active, -b * inv * inv * inv * zg, 0.0)
+        db = jnp.where(active, zg * inv, 0.0)
     dz = jnp.concatenate([s * gr + k * re, s * gi + k * im], axis=-1)
-    db = jnp.where(active, zg * inv, 0.0)
     # Sum over the axes that broadcasting b against z added (time, batch).
     return dz.astype(z.dtype), _sum_to(db, b.shape).astype(b.dtype)
 
 
-mod_relu.defvjp(_mod_relu_fwd, _mod_relu_bwd)
+@functools.lru_cache(maxsize=None)
+def mod_relu_with(eps: float = 0.0):
+    """modReLU with the small ``eps`` of the authors' code, as a function ``phi(z, b)``.
+
+    On the real form ``z = [Re, Im]`` ``(..., 2n)``: ``relu(m + b) z / (m + eps)`` with
+    ``m = sqrt(|z|^2 + eps)`` per complex unit (the uRNN authors' layers use ``eps = 1e-5``).
+    ``eps = 0`` is the exact formula ``relu(|z| + b) z / |z|`` (:func:`mod_relu`). The eps
+    bounds the derivative: across a unit the Jacobian is at most ``|1 + b / m|`` and
+    ``m >= sqrt(eps)``, where the exact formula's ``1 + b / |z|`` grows without bound as
+    ``|z| -> 0`` when ``b > 0``.
+
+    The backward pass is written out (a custom VJP): with ``d = m + eps``, on an active unit
+    (``m + b > 0``) the output is ``r z`` with ``r = (m + b) / d``, and the cotangent ``g``
+    gives ``dz = r g + ((eps - b) / (d^2 m)) (z . g) z`` per complex unit and
+    ``db = (z . g) / d``; inactive units pass nothing (for ``eps = 0``: ``r = 1 + b / |z|``,
+    ``(eps - b) / (d^2 m) = -b / |z|^3``). Equal to autodiff of the formula to rounding;
+    autodiff took twice as long, and the uRNNs' backward time loop runs it at every step
+    (6-10% of a restricted uRNN N = 470 copy train step here with both cores free, 12-20% on
+    one core beside another job). One function object per ``eps`` (cached), so a compiled
+    step is reused.
+    """
+    eps = float(eps)
+    if not (eps >= 0 and np.isfinite(eps)):
+        raise ValueError(f"modReLU eps must be a finite number >= 0, got {eps!r}")
+
+    @jax.custom_vjp
+    def phi(z: jax.Array, b: jax.Array) -> jax.Array:
+        return _mod_relu_value(z, b, eps)
+
+    phi.defvjp(lambda z, b: (_mod_relu_value(z, b, eps), (z, b)), functools.partial(_mod_relu_bwd_with, eps))
+    return phi
+
+
+#: modReLU exactly, ``relu(|z| + b) z / |z|`` (``eps = 0``). At ``z = 0`` the output is 0 (the
+#: formula's limit when ``b <= 0``); ``where`` guards keep the value and the gradient finite there.
+mod_relu = mod_relu_with(0.0)
 
 
 def complex_to_real_block(w: jax.Array) -> jax.Array:
@@ -152,6 +179,8 @@ class UnitaryRNN(Cell):
 
     capacity: str = "full"
     structure_seed: int = 0
+    #: modReLU's eps (:func:`mod_relu_with`): 0 is the exact formula, the authors' code 1e-5.
+    modrelu_eps: float = 0.0
 
     def __new__(cls, *args, **kwargs):
         if cls is UnitaryRNN:
@@ -165,6 +194,11 @@ class UnitaryRNN(Cell):
     @property
     def state_size(self) -> int:
         return 2 * self.n
+
+    @property
+    def phi(self):
+        """The cell's modReLU ``phi(z, b)``."""
+        return mod_relu_with(self.modrelu_eps)
 
     def is_unitary(self) -> bool:
         return True
@@ -212,11 +246,11 @@ class FullURNN(UnitaryRNN):
 
     def step(self, consts, h, u):
         m, b = consts
-        return mod_relu(h @ m + u, b)
+        return self.phi(h @ m + u, b)
 
     def linear_form(self, params):
         m, b = self.step_constants(params)
-        return m, b, mod_relu
+        return m, b, self.phi
 
 
 @dataclass(frozen=True)
@@ -277,16 +311,16 @@ class RestrictedURNN(UnitaryRNN):
 
     def step(self, consts, h, u):
         rows, b = consts
-        return mod_relu(self.recur(rows, h) + u, b)
+        return self.phi(self.recur(rows, h) + u, b)
 
     def linear_form(self, params):
         if not self.dense:
             return None
         m = complex_to_real_block(self.recurrent_matrix(params)).astype(params["theta"].dtype)
-        return m, params["b"], mod_relu
+        return m, params["b"], self.phi
 
     def recurrence_form(self, params):
         if self.dense:
             return super().recurrence_form(params)
         rows, b = self.step_constants(params)
-        return self.recur, rows, b, mod_relu
+        return self.recur, rows, b, self.phi

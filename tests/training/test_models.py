@@ -157,6 +157,98 @@ def _mod_relu_by_autodiff(z, b):
     return jnp.concatenate([out.real, out.imag], axis=-1)
 
 
+def _mod_relu_eps_by_autodiff(eps):
+    """The authors' eps form in complex arithmetic, differentiated by JAX."""
+    jnp = jax.numpy
+
+    def phi(z, b):
+        n = b.shape[-1]
+        zc = z[..., :n] + 1j * z[..., n:]
+        m = jnp.sqrt(eps + zc.real**2 + zc.imag**2)
+        out = jax.nn.relu(m + b) / (m + eps) * zc
+        return jnp.concatenate([out.real, out.imag], axis=-1)
+
+    return phi
+
+
+def test_mod_relu_with_eps_is_the_authors_formula_and_gradient():
+    eps = 1e-5
+    with jax.enable_x64(True):
+        rng = np.random.default_rng(5)
+        n = 6
+        z = rng.normal(size=(5, 4, 2 * n))
+        z[0, 0, [1, 1 + n]] = 0.0  # a zero unit: finite here, no guard needed
+        z[1, 2, [4, 4 + n]] = [3e-4, -2e-4]  # |z| = 3.6e-4, below sqrt(eps) = 3.2e-3
+        b = np.array([-0.3, 0.2, -5.0, 0.0, 0.5, 0.7])
+        phi = cells.mod_relu_with(eps)
+        # The value against numpy: relu(m + b) z / (m + eps), m = sqrt(|z|^2 + eps).
+        zc = z[..., :n] + 1j * z[..., n:]
+        m = np.sqrt(np.abs(zc) ** 2 + eps)
+        expected = np.maximum(m + b, 0) / (m + eps) * zc
+        out = np.asarray(phi(z, b))
+        np.testing.assert_allclose(out[..., :n] + 1j * out[..., n:], expected, rtol=0, atol=8 * np.finfo(float).eps)
+        g = rng.normal(size=z.shape)
+        (dz, db), (ref_dz, ref_db) = jax.vjp(phi, z, b)[1](g), jax.vjp(_mod_relu_eps_by_autodiff(eps), z, b)[1](g)
+        # The unit at |z| = 3.6e-4 with b = 0.5 has derivatives ~ b / sqrt(eps) ~ 160 times g's.
+        np.testing.assert_allclose(dz, ref_dz, rtol=0, atol=64 * np.finfo(float).eps * np.abs(ref_dz).max())
+        np.testing.assert_allclose(db, ref_db, rtol=0, atol=z.size * np.finfo(float).eps)
+        # A unit with |z| >> sqrt(eps) moves only at the order eps / |z| (the eps of m + eps).
+        big = np.array([3.0, 4.0])
+        rel = np.asarray(phi(big, np.array([0.2]))) / np.asarray(cells.mod_relu(big, np.array([0.2]))) - 1
+        assert np.all(np.abs(rel) > 0.5 * eps / 5) and np.all(np.abs(rel) < 1.5 * eps / 5)
+        assert cells.mod_relu_with(eps) is phi  # one function per eps: compiled steps are reused
+
+
+def test_mod_relu_eps_bounds_the_derivative_at_small_modulus():
+    # Across a unit (the direction i z) the Jacobian scales by r = relu(m + b) / (m + eps): at
+    # |z| = 1e-6 and b = 0.5 the exact formula gives 1 + b / |z| = 5e5 + 1, the eps form at most
+    # (sqrt(eps) + b) / (sqrt(eps) + eps) = 159.
+    with jax.enable_x64(True):
+        z = np.array([1e-6, 0.0])
+        b = np.array([0.5])
+        across = np.array([0.0, 1.0])
+        for eps, gain in ((0.0, 1 + 0.5 / 1e-6), (1e-5, (np.sqrt(1e-12 + 1e-5) + 0.5) / (np.sqrt(1e-12 + 1e-5) + 1e-5))):
+            dz = jax.vjp(lambda zz: cells.mod_relu_with(eps)(zz, b), z)[1](across)[0]
+            np.testing.assert_allclose(np.asarray(dz), gain * across, rtol=16 * np.finfo(float).eps)
+    with pytest.raises(ValueError, match="eps"):
+        cells.mod_relu_with(-1e-5)
+
+
+def test_urnn_cells_take_modrelu_eps_and_other_models_refuse_it():
+    from rnnlab.errors import UsageError
+
+    x = np.random.default_rng(2).normal(size=(7, 3, 2)).astype(np.float32)
+    for name in ("full-urnn", "restricted-urnn"):
+        exact = cells.make(name, 6, 2, 3)
+        eps = cells.make(name, 6, 2, 3, modrelu_eps=0.01)
+        params = exact.init(jax.random.key(0))
+        # The same parameters, run step by step with each modReLU: the cell's phi is the one used.
+        consts = exact.step_constants(params)
+        h = np.zeros((3, 12), np.float32)
+        h_eps = h
+        u = np.asarray(exact.project_inputs(params, x))
+        for t in range(7):
+            h = exact.step(consts, h, u[t])
+            h_eps = np.asarray(cells.mod_relu_with(0.01)(np.asarray(eps.recur(consts[0], h_eps) if name == "restricted-urnn" else h_eps @ consts[0]) + u[t], consts[1]))
+        out = eps.apply(params, x, all_steps=False)
+        np.testing.assert_allclose(np.asarray(out), np.asarray(eps.readout(params, h_eps)), rtol=1e-5, atol=1e-6)
+        assert not np.allclose(np.asarray(out), np.asarray(exact.apply(params, x, all_steps=False)), atol=1e-4)
+    with pytest.raises(UsageError, match="modrelu_eps applies only to the uRNNs"):
+        cells.make("lstm", 6, 2, 3, modrelu_eps=1e-5)
+    with pytest.raises(UsageError, match="modrelu_eps applies only to the uRNNs"):
+        cells.make("np-rnn", 6, 2, 3, modrelu_eps=1e-5)
+
+
+def test_modrelu_eps_goes_from_the_config_to_the_cell():
+    from rnnlab.training import config as config_mod
+
+    assert loop.build(config_mod.resolve({}, {"model": "full-urnn", "n": 4})).cell.phi is cells.mod_relu
+    cfg = config_mod.resolve({"modrelu_eps": 1e-5}, {"model": "restricted-urnn", "n": 4})
+    assert loop.build(cfg).cell.phi is cells.mod_relu_with(1e-5)
+    with pytest.raises(UsageError, match="modrelu_eps must be a finite number >= 0"):
+        config_mod.resolve({"modrelu_eps": -1e-5}, {"model": "full-urnn"})
+
+
 def test_mod_relu_gradient_is_autodiffs():
     # Active units, units switched off by b (|z| + b < 0), exact zeros; z with time and batch
     # axes and b (n,) broadcast over them, as the recurrence's backward pass calls it.

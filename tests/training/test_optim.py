@@ -176,7 +176,8 @@ def test_every_shipped_full_mode_config_builds_an_optimiser_that_takes_a_step(mo
         for point in grid.points(grid.load(path)):
             cfg = point.config
             cell = cells.make(cfg.model, 4, 2, 3, init=cfg.init, init_scale=cfg.init_scale,
-                              alpha=config_mod.alpha_value(cfg.alpha), structure_seed=cfg.structure_seed)
+                              alpha=config_mod.alpha_value(cfg.alpha), structure_seed=cfg.structure_seed,
+                              modrelu_eps=cfg.modrelu_eps)
             params = cell.init(jax.random.key(0))
             labels = cell.labels(params)
             tx = loop.make_optimiser(cfg, labels)
