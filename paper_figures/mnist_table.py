@@ -24,8 +24,11 @@ def main(argv=None) -> int:
     for r in results:
         if r.get("final_test_accuracy") is None:
             continue
-        row = table.setdefault((r["model"], r["n"]), dict(model=r["model"], n=r["n"], params=r["num_params"], T=r["T"],
-                                                          steps=r["steps"], batch=r["batch"]))
+        # A model at two settings (the LSTM unclipped and clipped at norm 1) keeps two rows.
+        clip = float(r.get("clip") or 0.0)
+        row = table.setdefault((r["model"], r["n"], clip),
+                               dict(model=r["model"], n=r["n"], clip=clip, params=r["num_params"], T=r["T"],
+                                    steps=r["steps"], batch=r["batch"]))
         kind = "permuted" if r["task"] == "pmnist" else "unpermuted"
         row[f"test_accuracy_{kind}"] = r["final_test_accuracy"]
         row[f"val_accuracy_{kind}"] = r["final_val_accuracy"]
@@ -36,7 +39,7 @@ def main(argv=None) -> int:
 
     fig, ax = plt.subplots(figsize=(6, 3.2))
     ax.axis("off")
-    cells = [[f"{r['model']} N={r['n']}", f"{r['params']:,}",
+    cells = [[f"{r['model']} N={r['n']}" + (f", clip {r['clip']:g}" if r["clip"] else ""), f"{r['params']:,}",
               *(f"{100 * r[k]:.1f}" if k in r else "-" for k in ("test_accuracy_unpermuted", "test_accuracy_permuted"))]
              for r in rows]
     ax.table(cellText=cells, colLabels=["model", "params", "MNIST %", "permuted %"], loc="center")

@@ -48,10 +48,11 @@ def test_figure_redraws_from_its_record(name, tmp_path):
                       if (r["model"], r["target"], r["n"]) == (row["learner"], row["target"], row["n"])]
             assert len(finals) == 4 and float(row["test_mse_min"]) == min(finals)
     elif name == "mnist_table":
-        # One row per model and N; each task's test accuracy is that run's, with its length.
-        assert len(table) == len({(r["model"], r["n"]) for r in results})
+        # One row per model, N and clipping; each task's test accuracy is that run's, with its length.
+        key = lambda r: (r["model"], r["n"], float(r["clip"] or 0))  # noqa: E731
+        assert len(table) == len({key(r) for r in results})
         for r in results:
-            row = next(t for t in table if (t["model"], t["n"]) == (r["model"], r["n"]))
+            row = next(t for t in table if key(t) == key(r))
             kind = "permuted" if r["task"] == "pmnist" else "unpermuted"
             assert float(row[f"test_accuracy_{kind}"]) == float(r["final_test_accuracy"])
             assert row["steps"] == r["steps"]
