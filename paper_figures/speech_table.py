@@ -6,7 +6,7 @@ STOI and narrow-band PESQ (the last two only when pystoi / pesq are installed), 
 reference rows computed without a model: "previous frame" (predict frame t + 1 = frame t)
 and "train mean frame" (the input-blind baseline). Data: the espeak-ng corpus standing in
 for TIMIT (docs/datasets.md), so numbers do not compare with the paper's.
-Full mode: the paper's 9 models (LSTM N=84/120/158, restricted uRNN N=128/192/256, full
+Full mode: the paper's 9 models (LSTM N=84/120/156, restricted uRNN N=128/192/256, full
 uRNN N=128/192/256), 20000 steps of batch 32 on whole utterances. On the shared 2-core CPU
 the smallest budget took 0.05 s a step (LSTM N=84, 18 min) and 0.09 s (both uRNNs at
 N=128, 30 min), one run a core.
