@@ -90,7 +90,10 @@ def mod_relu_with(eps: float = 0.0):
     ``eps = 0`` is the exact formula ``relu(|z| + b) z / |z|`` (:func:`mod_relu`). The eps
     bounds the derivative: across a unit the Jacobian is at most ``|1 + b / m|`` and
     ``m >= sqrt(eps)``, where the exact formula's ``1 + b / |z|`` grows without bound as
-    ``|z| -> 0`` when ``b > 0``.
+    ``|z| -> 0`` when ``b > 0``. But at ``z = 0`` the eps form passes ``(sqrt(eps) + b) /
+    (sqrt(eps) + eps)`` times the gradient back (the exact form nothing): a state resting at 0
+    for many steps (a zero initial state and zero inputs) multiplies it by that at every step,
+    and it overflows once ``b`` is a few times ``sqrt(eps)``.
 
     The backward pass is written out (a custom VJP): with ``d = m + eps``, on an active unit
     (``m + b > 0``) the output is ``r z`` with ``r = (m + b) / d``, and the cotangent ``g``

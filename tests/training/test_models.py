@@ -210,6 +210,16 @@ def test_mod_relu_eps_bounds_the_derivative_at_small_modulus():
         for eps, gain in ((0.0, 1 + 0.5 / 1e-6), (1e-5, (np.sqrt(1e-12 + 1e-5) + 0.5) / (np.sqrt(1e-12 + 1e-5) + 1e-5))):
             dz = jax.vjp(lambda zz: cells.mod_relu_with(eps)(zz, b), z)[1](across)[0]
             np.testing.assert_allclose(np.asarray(dz), gain * across, rtol=16 * np.finfo(float).eps)
+    # At z = 0 (a state that sits at zero, as over MNIST's blank leading pixels from h0 = 0) the
+    # exact form passes nothing back, the eps form r = (sqrt(eps) + b) / (sqrt(eps) + eps) per
+    # step: 2.6 for b = 0.005, so 100 such steps overflow float32 (2.6^100 ~ 1e41).
+    with jax.enable_x64(True):
+        zero, b = np.zeros(2), np.array([0.005])
+        g = np.array([0.6, 0.8])
+        assert np.all(np.asarray(jax.vjp(lambda zz: cells.mod_relu(zz, b), zero)[1](g)[0]) == 0)
+        r = (np.sqrt(1e-5) + 0.005) / (np.sqrt(1e-5) + 1e-5)
+        dz = jax.vjp(lambda zz: cells.mod_relu_with(1e-5)(zz, b), zero)[1](g)[0]
+        np.testing.assert_allclose(np.asarray(dz), r * g, rtol=16 * np.finfo(float).eps)
     with pytest.raises(ValueError, match="eps"):
         cells.mod_relu_with(-1e-5)
 
