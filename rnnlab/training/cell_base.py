@@ -81,6 +81,10 @@ class Cell:
     def initial_state(self, batch_shape: tuple[int, ...], dtype) -> jax.Array:
         return jnp.zeros(batch_shape + (self.state_size,), dtype)
 
+    def start_state(self, params: Params, batch_shape: tuple[int, ...], dtype) -> jax.Array:
+        """The state a sequence starts from: :meth:`initial_state` unless the cell learns one."""
+        return self.initial_state(batch_shape, dtype)
+
     @property
     def state_size(self) -> int:
         return self.n
@@ -120,7 +124,7 @@ class Cell:
     def apply(self, params: Params, x: jax.Array, all_steps: bool) -> jax.Array:
         """Run ``x (T, B, n_in)``; outputs ``(T, B, n_out)`` if ``all_steps`` else ``(B, n_out)``."""
         u = self.project_inputs(params, x)
-        h0 = self.initial_state(x.shape[1:-1], u.dtype)
+        h0 = self.start_state(params, x.shape[1:-1], u.dtype)
         form = self.recurrence_form(params)
         if form is not None:
             op, w, b, phi = form

@@ -59,8 +59,8 @@ class ModelSpec:
 
 def _simple(activation: str, fixed_init: str | None = None):
     def build(n, n_in, n_out, *, init=None, init_scale=None, alpha=initializers.DEFAULT_ALPHA, structure_seed=0,
-              modrelu_eps=0.0):
-        _no_mod_relu(modrelu_eps, f"{activation} RNNs")
+              modrelu_eps=0.0, h0="zero"):
+        _only_urnns(modrelu_eps, h0, f"{activation} RNNs")
         if fixed_init is not None and init not in (None, fixed_init):
             raise UsageError(f"this model fixes init={fixed_init!r}; use {activation}-rnn --init {init} instead")
         name = fixed_init or init or "orthogonal"
@@ -70,21 +70,29 @@ def _simple(activation: str, fixed_init: str | None = None):
     return build
 
 
-def _no_mod_relu(modrelu_eps, what):
+H0_CHOICES = ("zero", "learned")
+
+
+def _only_urnns(modrelu_eps, h0, what):
     if modrelu_eps:
         raise UsageError(f"modrelu_eps applies only to the uRNNs (restricted-urnn, full-urnn), not to the {what}")
+    if h0 != "zero":
+        raise UsageError(f"h0 = {h0!r} applies only to the uRNNs (restricted-urnn, full-urnn), not to the {what}")
 
 
 def _no_init(cls, **fixed):
-    def build(n, n_in, n_out, *, init=None, init_scale=None, alpha=None, structure_seed=0, modrelu_eps=0.0):
+    def build(n, n_in, n_out, *, init=None, init_scale=None, alpha=None, structure_seed=0, modrelu_eps=0.0,
+              h0="zero"):
         if init is not None:
             raise UsageError(f"init applies only to the tanh / relu RNNs, not to {cls.__name__}")
         if issubclass(cls, UnitaryRNN):
             if not (modrelu_eps >= 0 and math.isfinite(modrelu_eps)):
                 raise UsageError(f"modrelu_eps must be a finite number >= 0, got {modrelu_eps!r}")
-            extra = {"structure_seed": structure_seed, "modrelu_eps": float(modrelu_eps)}
+            if h0 not in H0_CHOICES:
+                raise UsageError(f"h0 must be one of {', '.join(H0_CHOICES)}, got {h0!r}")
+            extra = {"structure_seed": structure_seed, "modrelu_eps": float(modrelu_eps), "h0": h0}
         else:
-            _no_mod_relu(modrelu_eps, f"{cls.__name__} (its activation has no modReLU)")
+            _only_urnns(modrelu_eps, h0, cls.__name__)
             extra = {}
         return cls(n, n_in, n_out, **fixed, **extra)
 
@@ -119,7 +127,7 @@ def get(name: str) -> ModelSpec:
 
 def make(name: str, n: int, n_in: int, n_out: int, **options) -> Cell:
     """The cell of model ``name`` for ``n`` hidden units (options: init, init_scale, alpha, structure_seed,
-    modrelu_eps)."""
+    modrelu_eps, h0)."""
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise UsageError(f"n must be a positive integer, got {n!r}")
     return get(name).build(n, n_in, n_out, **options)

@@ -75,6 +75,8 @@ class TrainConfig:
     structure_seed: int = _opt(0, "seed of the restricted uRNN's fixed permutation")
     modrelu_eps: float = _opt(0.0, "uRNNs: modReLU relu(m + b) z / (m + eps) with m = sqrt(|z|^2 + eps), "
                               "as in the authors' code (1e-5 there); 0: the exact relu(|z| + b) z / |z|")
+    h0: str = _opt("zero", "uRNNs: initial state, zero, or learned (a trained parameter drawn uniform in "
+                   "+-sqrt(3 / (2N)), as in the authors' code)")
     target: str = _opt("full", "system-id target: full or restricted")
     target_seed: int = _opt(0, "system-id target's seed")
     permutation_seed: int = _opt(0, "pmnist: seed of the fixed pixel order (saved as permutation.npy)")

@@ -85,6 +85,7 @@ def build(cfg: TrainConfig) -> Experiment:
     cell = cells.make(
         cfg.model, cfg.n, task.n_in, task.n_out, init=cfg.init, init_scale=cfg.init_scale,
         alpha=config_mod.alpha_value(cfg.alpha), structure_seed=cfg.structure_seed, modrelu_eps=cfg.modrelu_eps,
+        h0=cfg.h0,
     )
     task.check_model(cell)
     shapes = jax.eval_shape(cell.init, jax.random.key(0))

@@ -184,6 +184,10 @@ class UnitaryRNN(Cell):
     structure_seed: int = 0
     #: modReLU's eps (:func:`mod_relu_with`): 0 is the exact formula, the authors' code 1e-5.
     modrelu_eps: float = 0.0
+    #: Initial state: ``"zero"`` (fixed), or ``"learned"``: a trained leaf ``"h0"`` (the real form,
+    #: ``2n`` entries) drawn uniform in ``+-sqrt(3 / (2n))``, as the authors' code, so that the
+    #: state does not rest at 0 while the inputs are zero.
+    h0: str = "zero"
 
     def __new__(cls, *args, **kwargs):
         if cls is UnitaryRNN:
@@ -216,7 +220,16 @@ class UnitaryRNN(Cell):
         params["b"] = jnp.zeros((self.n,), dtype)
         params["W_out"] = glorot(ku, (self.n_out, 2 * self.n), dtype)
         params["b_out"] = jnp.zeros((self.n_out,), dtype)
+        if self.h0 == "learned":
+            # Its own key (folded in), so the other leaves are those of the zero-h0 cell.
+            bound = np.sqrt(3.0 / (2 * self.n))
+            params["h0"] = jax.random.uniform(jax.random.fold_in(key, 1), (2 * self.n,), dtype, -bound, bound)
         return params
+
+    def start_state(self, params, batch_shape, dtype):
+        if "h0" in params:
+            return jnp.broadcast_to(params["h0"].astype(dtype), batch_shape + (2 * self.n,))
+        return self.initial_state(batch_shape, dtype)
 
     def project_inputs(self, params, x):
         return x @ params["V"].T

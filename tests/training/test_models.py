@@ -286,3 +286,58 @@ def test_real_block_form_of_a_complex_matmul():
     h = (rng.normal(size=(2, 5)) + 1j * rng.normal(size=(2, 5))).astype(np.complex64)
     out = np.concatenate([h.real, h.imag], -1) @ np.asarray(cells.complex_to_real_block(w))
     np.testing.assert_allclose(out[:, :5] + 1j * out[:, 5:], h @ w.T, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", URNNS)
+def test_learned_h0_starts_every_sequence_and_gets_its_gradient(name):
+    # The learned initial state (the authors' h_0): drawn uniform in +-sqrt(3 / (2N)), the
+    # other leaves those of the zero-h0 cell, and the custom backward pass's gradient on it
+    # equal to autodiff of a plain scan of the cell's step.
+    with jax.enable_x64(True):
+        n = 5
+        zero = cells.make(name, n, 2, 3)
+        cell = cells.make(name, n, 2, 3, h0="learned")
+        key = jax.random.key(4)
+        params = cell.init(key, np.float64)
+        base = zero.init(key, np.float64)
+        assert set(params) == set(base) | {"h0"} and params["h0"].shape == (2 * n,)
+        assert all(np.array_equal(np.asarray(params[k]), np.asarray(base[k])) for k in base)
+        bound = np.sqrt(3 / (2 * n))
+        assert np.all(np.abs(np.asarray(params["h0"])) <= bound) and np.abs(np.asarray(params["h0"])).max() > bound / 2
+        x = np.random.default_rng(1).normal(size=(6, 3, 2))
+
+        def by_scan(p):
+            consts = cell.step_constants(p)
+            u = cell.project_inputs(p, x)
+            h = jax.numpy.broadcast_to(p["h0"], (3, 2 * n))
+            h, _ = jax.lax.scan(lambda hh, ut: (cell.step(consts, hh, ut), None), h, u)
+            return jax.numpy.sum(cell.readout(p, h) ** 2)
+
+        def by_apply(p):
+            return jax.numpy.sum(cell.apply(p, x, all_steps=False) ** 2)
+
+        np.testing.assert_allclose(by_apply(params), by_scan(params), rtol=1e-12)
+        g, ref = jax.grad(by_apply)(params), jax.grad(by_scan)(params)
+        np.testing.assert_allclose(np.asarray(g["h0"]), np.asarray(ref["h0"]), rtol=1e-9, atol=1e-12)
+        assert np.abs(np.asarray(g["h0"])).max() > 1e-3  # the gradient reaches it
+        # The same leaves from a zero state give another output: the cell starts from h0.
+        assert not np.isclose(float(by_apply(params)), float(jax.numpy.sum(zero.apply(base, x, all_steps=False) ** 2)))
+    with pytest.raises(UsageError, match="h0 must be one of"):
+        cells.make(name, n, 2, 3, h0="random")
+    with pytest.raises(UsageError, match="applies only to the uRNNs"):
+        cells.make("lstm", n, 2, 3, h0="learned")
+
+
+def test_eps_form_overflows_from_a_zero_state_and_not_from_a_learned_one():
+    # 120 zero inputs, then one: from h0 = 0 the state rests at 0 and the eps form passes
+    # (sqrt(eps) + b) / (sqrt(eps) + eps) = 4.2 back per step at b = 0.01: 4.2^120 overflows
+    # float32 and the gradient on V is not finite; from the learned h0 (|h_j| ~ 1 / sqrt(N))
+    # it is.
+    x = np.zeros((121, 2, 1), np.float32)
+    x[-1] = 1.0
+    for h0, finite in (("zero", False), ("learned", True)):
+        cell = cells.make("full-urnn", 4, 1, 2, modrelu_eps=1e-5, h0=h0)
+        params = cell.init(jax.random.key(0))
+        params["b"] = jax.numpy.full((4,), 0.01)
+        g = jax.grad(lambda p: jax.numpy.sum(cell.apply(p, x, all_steps=False) ** 2))(params)
+        assert bool(np.all(np.isfinite(np.asarray(g["V"])))) == finite, h0

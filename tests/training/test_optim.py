@@ -177,7 +177,7 @@ def test_every_shipped_full_mode_config_builds_an_optimiser_that_takes_a_step(mo
             cfg = point.config
             cell = cells.make(cfg.model, 4, 2, 3, init=cfg.init, init_scale=cfg.init_scale,
                               alpha=config_mod.alpha_value(cfg.alpha), structure_seed=cfg.structure_seed,
-                              modrelu_eps=cfg.modrelu_eps)
+                              modrelu_eps=cfg.modrelu_eps, h0=cfg.h0)
             params = cell.init(jax.random.key(0))
             labels = cell.labels(params)
             tx = loop.make_optimiser(cfg, labels)
