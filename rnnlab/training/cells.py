@@ -26,7 +26,6 @@ skew-symmetric generator of ``exp-rnn`` counts ``N (N - 1) / 2``.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -70,9 +69,6 @@ def _simple(activation: str, fixed_init: str | None = None):
     return build
 
 
-H0_CHOICES = ("zero", "learned")
-
-
 def _only_urnns(modrelu_eps, h0, what):
     if modrelu_eps:
         raise UsageError(f"modrelu_eps applies only to the uRNNs (restricted-urnn, full-urnn), not to the {what}")
@@ -85,11 +81,7 @@ def _no_init(cls, **fixed):
               h0="zero"):
         if init is not None:
             raise UsageError(f"init applies only to the tanh / relu RNNs, not to {cls.__name__}")
-        if issubclass(cls, UnitaryRNN):
-            if not (modrelu_eps >= 0 and math.isfinite(modrelu_eps)):
-                raise UsageError(f"modrelu_eps must be a finite number >= 0, got {modrelu_eps!r}")
-            if h0 not in H0_CHOICES:
-                raise UsageError(f"h0 must be one of {', '.join(H0_CHOICES)}, got {h0!r}")
+        if issubclass(cls, UnitaryRNN):  # the cell checks modrelu_eps and h0 itself
             extra = {"structure_seed": structure_seed, "modrelu_eps": float(modrelu_eps), "h0": h0}
         else:
             _only_urnns(modrelu_eps, h0, cls.__name__)

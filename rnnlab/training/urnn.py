@@ -29,6 +29,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from rnnlab.capacity.factors import DFT, Diagonal, Permutation, Reflection
+from rnnlab.errors import UsageError
 from rnnlab.training.cell_base import UNITARY, Cell, Params, complex_dtype, glorot, size
 from rnnlab.training.recurrence import _sum_to
 
@@ -37,6 +38,9 @@ from rnnlab.training.recurrence import _sum_to
 #: (``benchmarks/paper_steps.py``, dense / FFT time, T = 200, batch 20), after modReLU's hand
 #: VJP: 0.49 at N = 64, 0.61 at 128, 0.70 at 192, 0.78 at 256, 1.04 at 384, 1.35 at 512.
 FFT_FROM = 300
+
+#: The uRNNs' initial states (``UnitaryRNN.h0``).
+H0_CHOICES = ("zero", "learned")
 
 
 def _mod_relu_value(z, b, eps: float = 0.0):
@@ -189,6 +193,11 @@ class UnitaryRNN(Cell):
     #: state does not rest at 0 while the inputs are zero.
     h0: str = "zero"
 
+    def __post_init__(self):
+        mod_relu_with(self.modrelu_eps)  # a ValueError unless eps is finite and >= 0
+        if self.h0 not in H0_CHOICES:
+            raise UsageError(f"h0 must be one of {', '.join(H0_CHOICES)}, got {self.h0!r}")
+
     def __new__(cls, *args, **kwargs):
         if cls is UnitaryRNN:
             capacity = kwargs.get("capacity", args[3] if len(args) > 3 else "full")
@@ -242,6 +251,7 @@ class FullURNN(UnitaryRNN):
     recurrent_leaf = "W"
 
     def __post_init__(self):
+        super().__post_init__()
         if self.capacity != "full":
             raise ValueError(f"FullURNN has capacity 'full', got {self.capacity!r}")
 
@@ -284,6 +294,7 @@ class RestrictedURNN(UnitaryRNN):
     recurrent_leaf = "theta"
 
     def __post_init__(self):
+        super().__post_init__()
         if self.capacity != "restricted":
             raise ValueError(f"RestrictedURNN has capacity 'restricted', got {self.capacity!r}")
         if self.path not in ("auto", "dense", "fft"):

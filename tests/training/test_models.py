@@ -225,8 +225,6 @@ def test_mod_relu_eps_bounds_the_derivative_at_small_modulus():
 
 
 def test_urnn_cells_take_modrelu_eps_and_other_models_refuse_it():
-    from rnnlab.errors import UsageError
-
     x = np.random.default_rng(2).normal(size=(7, 3, 2)).astype(np.float32)
     for name in ("full-urnn", "restricted-urnn"):
         exact = cells.make(name, 6, 2, 3)
