@@ -107,6 +107,11 @@ class TrainConfig:
     def run_dir(self) -> Path:
         return Path(self.out or f"runs/{self.task}-{self.model}-n{self.n}-T{self.T}-s{self.seed}")
 
+    def cell_options(self) -> dict[str, Any]:
+        """The keyword options of ``cells.make`` that this config sets (all but the sizes)."""
+        return {"init": self.init, "init_scale": self.init_scale, "alpha": alpha_value(self.alpha),
+                "structure_seed": self.structure_seed, "modrelu_eps": self.modrelu_eps, "h0": self.h0}
+
     def identity(self) -> dict[str, Any]:
         """The keys that define the run (what ``config.toml`` holds): all but run control."""
         return {k: v for k, v in dataclasses.asdict(self).items() if k not in RUN_CONTROL}

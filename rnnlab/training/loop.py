@@ -50,7 +50,7 @@ import optax
 from rnnlab.analysis.unitary import polar_project, unitarity_error
 from rnnlab.errors import UsageError
 from rnnlab.files import atomic_write
-from rnnlab.training import cells, config as config_mod, curves, optim, run_folder, sharding, tasks
+from rnnlab.training import cells, curves, optim, run_folder, sharding, tasks
 from rnnlab.training.config import TrainConfig
 from rnnlab.training.evaluation import make_eval, make_split_eval
 from rnnlab.training.lock import FolderLock
@@ -82,11 +82,7 @@ def build(cfg: TrainConfig) -> Experiment:
     """Cell, task and optimiser of ``cfg``; raises :class:`UsageError` for bad names or pairs."""
     task = tasks.make(cfg.task, cfg.T, cfg.n, target=cfg.target, target_seed=cfg.target_seed,
                       permutation_seed=cfg.permutation_seed, data=cfg.data, train_subset=cfg.train_subset)
-    cell = cells.make(
-        cfg.model, cfg.n, task.n_in, task.n_out, init=cfg.init, init_scale=cfg.init_scale,
-        alpha=config_mod.alpha_value(cfg.alpha), structure_seed=cfg.structure_seed, modrelu_eps=cfg.modrelu_eps,
-        h0=cfg.h0,
-    )
+    cell = cells.make(cfg.model, cfg.n, task.n_in, task.n_out, **cfg.cell_options())
     task.check_model(cell)
     shapes = jax.eval_shape(cell.init, jax.random.key(0))
     labels = task.labels(cell, shapes)

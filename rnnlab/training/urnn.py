@@ -236,7 +236,7 @@ class UnitaryRNN(Cell):
         return params
 
     def start_state(self, params, batch_shape, dtype):
-        if "h0" in params:
+        if self.h0 == "learned":
             return jnp.broadcast_to(params["h0"].astype(dtype), batch_shape + (2 * self.n,))
         return self.initial_state(batch_shape, dtype)
 

@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 from rnnlab.analysis import haar_unitary, unitarity_error
 from rnnlab.errors import UsageError
 from rnnlab.training import cells, loop, optim
-from rnnlab.training import config as config_mod
 from rnnlab.training.sweep import grid
 
 
@@ -175,9 +174,7 @@ def test_every_shipped_full_mode_config_builds_an_optimiser_that_takes_a_step(mo
             continue
         for point in grid.points(grid.load(path)):
             cfg = point.config
-            cell = cells.make(cfg.model, 4, 2, 3, init=cfg.init, init_scale=cfg.init_scale,
-                              alpha=config_mod.alpha_value(cfg.alpha), structure_seed=cfg.structure_seed,
-                              modrelu_eps=cfg.modrelu_eps, h0=cfg.h0)
+            cell = cells.make(cfg.model, 4, 2, 3, **cfg.cell_options())
             params = cell.init(jax.random.key(0))
             labels = cell.labels(params)
             tx = loop.make_optimiser(cfg, labels)
