@@ -142,15 +142,14 @@ class Speech(Task):
 
         mapped = jax.jit(over_seeds(predict, k, in_axes=(0, None)))
         extra = _speech_extra_metrics_available()
-        noted = []
+        if not extra:
+            # Said when the run starts: the test split is scored only after the last step.
+            print("rnnlab: pystoi / pesq not importable: test STOI and PESQ will be omitted "
+                  "(make speech-metrics installs them)", file=sys.stderr)
 
         def evaluate(params, split):
             utts = c.splits[split]
             with_extra = extra and split == "test"
-            if split == "test" and not extra and not noted:
-                print("rnnlab: pystoi / pesq not importable: test STOI and PESQ omitted "
-                      "(make speech-metrics installs them)", file=sys.stderr)
-                noted.append(True)
             sq, frames = np.zeros(k), 0
             per_utt: dict[str, list[list[float]]] = {}
             for start in range(0, len(utts), chunk):

@@ -79,6 +79,20 @@ def test_mask_and_loss_match_the_frames():
     assert loss(np.where(past_end, noise, x), y) == pytest.approx(base, rel=1e-6)
 
 
+def test_missing_stoi_pesq_is_said_when_the_run_starts(monkeypatch, capsys):
+    # The test split is scored only after the last step: a user without the extra must learn
+    # at the start that STOI and PESQ will be missing, not hours later.
+    monkeypatch.setattr(tasks.speech, "_speech_extra_metrics_available", lambda: False)
+    task = tasks.make("speech", 24, 4, data=SYNTHETIC)
+    cell = cells.make("lstm", 8, task.n_in, task.n_out)
+    evaluate = task.split_eval(cell, 4, 1)
+    assert "STOI and PESQ will be omitted" in capsys.readouterr().err
+    params = jax.tree.map(lambda a: a[None], cell.init(jax.random.key(0)))
+    metrics = evaluate(params, "test")
+    assert {"mse", "segsnr"} <= set(metrics) and not {"stoi", "pesq"} & set(metrics)
+    assert capsys.readouterr().err == ""  # said once, not again at the evaluation
+
+
 def test_crops_of_long_utterances_and_step_batches():
     task = tasks.make("speech", 10, 8, data=SYNTHETIC)
     corpus = task.corpus()
