@@ -48,14 +48,15 @@ def test_figure_redraws_from_its_record(name, tmp_path):
                       if (r["model"], r["target"], r["n"]) == (row["learner"], row["target"], row["n"])]
             assert len(finals) == 4 and float(row["test_mse_min"]) == min(finals)
     elif name == "mnist_table":
-        # One row per model, N and clipping; each task's test accuracy is that run's, with its length.
-        key = lambda r: (r["model"], r["n"], float(r["clip"] or 0))  # noqa: E731
+        # One row per model, N, clipping and length; each task's test accuracy is the median of its seeds.
+        key = lambda r: (r["model"], r["n"], float(r["clip"] or 0), r["steps"])  # noqa: E731
         assert len(table) == len({key(r) for r in results})
         for r in results:
             row = next(t for t in table if key(t) == key(r))
             kind = "permuted" if r["task"] == "pmnist" else "unpermuted"
-            assert float(row[f"test_accuracy_{kind}"]) == float(r["final_test_accuracy"])
-            assert row["steps"] == r["steps"]
+            finals = [float(x["final_test_accuracy"]) for x in results if key(x) == key(r) and x["task"] == r["task"]]
+            assert float(row[f"test_accuracy_{kind}"]) == statistics.median(finals)
+            assert int(row[f"seeds_{kind}"]) == len(finals)
     else:
         assert table, f"{name}: empty table"
 
@@ -96,6 +97,33 @@ def test_np_rnn_addition_counts_a_seed_that_ran_twice_once():
     # Seeds vmapped in one point share the point's seed and differ in final_seed: all count.
     vmapped = [run(0, mse) | {"final_seed": k} for k, mse in enumerate((0.01, 0.02, 0.04))]
     assert [(r["test_mse"], r["seeds"]) for r in fig.table_rows(vmapped)] == [(0.02, 3)]
+
+
+def test_mnist_table_pools_seeds_of_one_setting_only():
+    # Seeds of one model, N, clipping and length pool into a median with its range; a run of
+    # another length, or the LSTM clipped, keeps its own row; a seed met twice counts once.
+    from paper_figures import mnist_table as fig
+
+    def run(model, task, seed, acc, steps=5000, clip=0.0):
+        return dict(model=model, n=116, clip=clip, task=task, num_params=16134, T=784, steps=steps, batch=100,
+                    final_test_accuracy=acc, final_val_accuracy=acc + 0.01, final_seed=seed)
+
+    # The median (0.86) is neither the mean, the last seed, nor the median with the repeat counted.
+    rows = fig.table_rows([run("full-urnn", "mnist", 0, 0.90), run("full-urnn", "mnist", 1, 0.86),
+                           run("full-urnn", "mnist", 2, 0.80), run("full-urnn", "mnist", 2, 0.80),
+                           run("full-urnn", "pmnist", 0, 0.91), run("full-urnn", "mnist", 0, 0.95, steps=20000),
+                           run("lstm", "mnist", 0, 0.20), run("lstm", "mnist", 0, 0.10, clip=1.0)])
+    by = {(r["model"], r["clip"], r["steps"]): r for r in rows}
+    assert len(rows) == 4
+    full = by["full-urnn", 0.0, 5000]
+    assert (full["test_accuracy_unpermuted"], full["test_accuracy_unpermuted_min"],
+            full["test_accuracy_unpermuted_max"], full["seeds_unpermuted"]) == (0.86, 0.80, 0.90, 3)
+    assert full["val_accuracy_unpermuted"] == pytest.approx(0.87, abs=1e-12)
+    assert (full["test_accuracy_permuted"], full["seeds_permuted"]) == (0.91, 1)
+    assert by["full-urnn", 0.0, 20000]["test_accuracy_unpermuted"] == 0.95
+    lstm = [by["lstm", clip, 5000]["test_accuracy_unpermuted"] for clip in (0.0, 1.0)]
+    assert lstm == [0.20, 0.10]
+    assert fig._cell(full, "unpermuted") == "86.0 (80.0-90.0, 3)" and fig._cell(full, "permuted") == "91.0"
 
 
 def test_speech_table_redraws_a_record_without_the_corpus(tmp_path, monkeypatch):
