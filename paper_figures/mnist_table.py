@@ -3,7 +3,7 @@
 Rows: one per model and N: the parameter count and the test accuracy (10k test images, at
 the end of training) unpermuted and permuted, with the validation accuracy beside it; where
 a row has several seeds (``configs/full-urnn-mnist-seeds.toml`` adds seeds 1 and 2 of the
-uRNN rows), their median, with the minimum, maximum and number of seeds beside it.
+rows that fit a CPU), their median, with the minimum, maximum and number of seeds beside it.
 Full mode: restricted uRNN N=512, full uRNN N=116 and 512, LSTM N=128, 784 steps per image,
 10^5 steps of batch 100 (days per run on the 2-core CPU; a GPU is the place for it; a
 shorter run, ``--steps``, is titled with its length). Rows from a record: ``--from results/mnist_table``.
@@ -62,7 +62,8 @@ def table_rows(results: list[dict]) -> list[dict]:
         table.setdefault(key, dict(model=r["model"], n=r["n"], clip=clip, params=r["num_params"], T=r["T"],
                                    steps=r["steps"], batch=r["batch"]))
         kind = "permuted" if r["task"] == "pmnist" else "unpermuted"
-        seed = r.get("final_seed", r.get("seed"))
+        # Seeds vmapped in one point differ in final_seed; a row without it is known by its seed.
+        seed = r["final_seed"] if r.get("final_seed") not in (None, "") else r.get("seed")
         seeds.setdefault((*key, kind), {})[seed] = (r["final_test_accuracy"], r["final_val_accuracy"])
     for (*key, kind), by_seed in seeds.items():
         test = [t for t, _ in by_seed.values()]
