@@ -21,6 +21,12 @@ def parser(name: str, description: str) -> argparse.ArgumentParser:
     return p
 
 
+def run_seed(row: Mapping):
+    """The seed a sweep's results row is for: ``final_seed`` (a point's vmapped seeds share
+    ``seed``, its first) where the row has it, else ``seed``."""
+    return row["final_seed"] if row.get("final_seed") is not None else row.get("seed")
+
+
 def save_rows(out: Path, name: str, rows: Sequence[Mapping], config: Mapping) -> Path:
     """Write ``NAME.csv`` (the rows) and ``NAME.json`` (config + rows), atomically."""
     out.mkdir(parents=True, exist_ok=True)

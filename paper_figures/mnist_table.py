@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import statistics
 
-from paper_figures._common import CONFIGS, run_sweep, save_figure, save_rows, sweep_parser
+from paper_figures._common import CONFIGS, run_seed, run_sweep, save_figure, save_rows, sweep_parser
 
 NAME = "mnist_table"
 CONFIG = CONFIGS / "full-urnn-mnist.toml"
@@ -62,9 +62,7 @@ def table_rows(results: list[dict]) -> list[dict]:
         table.setdefault(key, dict(model=r["model"], n=r["n"], clip=clip, params=r["num_params"], T=r["T"],
                                    steps=r["steps"], batch=r["batch"]))
         kind = "permuted" if r["task"] == "pmnist" else "unpermuted"
-        # Seeds vmapped in one point differ in final_seed; a row without it is known by its seed.
-        seed = r["final_seed"] if r.get("final_seed") not in (None, "") else r.get("seed")
-        seeds.setdefault((*key, kind), {})[seed] = (r["final_test_accuracy"], r["final_val_accuracy"])
+        seeds.setdefault((*key, kind), {})[run_seed(r)] = (r["final_test_accuracy"], r["final_val_accuracy"])
     for (*key, kind), by_seed in seeds.items():
         test = [t for t, _ in by_seed.values()]
         table[tuple(key)].update({f"test_accuracy_{kind}": statistics.median(test),

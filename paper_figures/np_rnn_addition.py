@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from paper_figures._common import CONFIGS, run_sweep, save_figure, save_rows, sweep_parser
+from paper_figures._common import CONFIGS, run_seed, run_sweep, save_figure, save_rows, sweep_parser
 
 NAME = "np_rnn_addition"
 CONFIG = CONFIGS / "np-rnn-addition.toml"
@@ -26,12 +26,6 @@ CONFIG = CONFIGS / "np-rnn-addition.toml"
 def _setting(r: dict) -> tuple:
     """What distinguishes one row of the table from another: task, T, model, optimiser, lr."""
     return r["task"], r["T"], r["model"], r.get("optimiser") or "adam", r["lr"]
-
-
-def _seed(r: dict):
-    """The seed a results row is for: ``final_seed`` (a point's vmapped seeds share ``seed``,
-    its first) where the row has it."""
-    return r["final_seed"] if r.get("final_seed") is not None else r.get("seed")
 
 
 def table_rows(results: list[dict]) -> list[dict]:
@@ -46,9 +40,9 @@ def table_rows(results: list[dict]) -> list[dict]:
         key = _setting(r)
         # The SGD table's best rate at T = 150 reruns its search's point (same setting and
         # seed, the same numbers): a seed counts once.
-        if (key, _seed(r)) in seen:
+        if (key, run_seed(r)) in seen:
             continue
-        seen.add((key, _seed(r)))
+        seen.add((key, run_seed(r)))
         if r.get("status", "complete") != "complete":
             stopped[key] = stopped.get(key, 0) + 1
             lost.append(r)
@@ -61,7 +55,7 @@ def table_rows(results: list[dict]) -> list[dict]:
         rows.append(dict(task=task, T=T, model=model, optimiser=opt, lr=lr, n=n, params=params,
                          test_mse=float(np.median(v)), test_mse_min=min(v), test_mse_max=max(v), seeds=len(v),
                          diverged=stopped.get(key, 0), baseline=baseline, status="complete"))
-    rows += [dict(zip(("task", "T", "model", "optimiser", "lr"), _setting(r)), n=r["n"], seed=_seed(r),
+    rows += [dict(zip(("task", "T", "model", "optimiser", "lr"), _setting(r)), n=r["n"], seed=run_seed(r),
                   status=r["status"]) for r in lost]
     return rows
 
