@@ -126,6 +126,42 @@ def test_mnist_table_pools_seeds_of_one_setting_only():
     assert fig._cell(full, "unpermuted") == "86.0 (80.0-90.0, 3)" and fig._cell(full, "permuted") == "91.0"
 
 
+def test_mnist_table_pools_only_runs_of_identical_settings():
+    # Seeds pool only where every config field but the seed agrees: a run at another learning
+    # rate, modReLU eps or initial state is another row, labelled with every setting that varies
+    # between the rows of its model and N (the clipping and length have their own labels). A cell
+    # left empty (a record written before modrelu_eps / h0 existed) reads as the field's default.
+    from paper_figures import mnist_table as fig
+
+    def run(seed, acc, **setting):
+        return dict(model="restricted-urnn", n=512, task="mnist", num_params=15370, T=784, steps=5000,
+                    batch=100, optimiser="rmsprop", clip=0.0, final_test_accuracy=acc,
+                    final_val_accuracy=acc, final_seed=seed) | setting
+
+    rows = fig.table_rows([run(0, 0.93, lr=1e-4), run(1, 0.95, lr=1e-4, modrelu_eps=0.0, h0="zero"),
+                           run(2, 0.90, lr=1e-3), run(0, 0.80, lr=1e-4, modrelu_eps=1e-5),
+                           run(0, 0.70, lr=1e-4, h0="learned")])
+    got = {(r["lr"], r["modrelu_eps"], r["h0"]): (r["test_accuracy_unpermuted"], r["seeds_unpermuted"], r["differs"])
+           for r in rows}
+    assert got == {(1e-4, 0.0, "zero"): (0.94, 2, "lr 0.0001 modrelu_eps 0 h0 zero"),
+                   (1e-3, 0.0, "zero"): (0.90, 1, "lr 0.001 modrelu_eps 0 h0 zero"),
+                   (1e-4, 1e-5, "zero"): (0.80, 1, "lr 0.0001 modrelu_eps 1e-05 h0 zero"),
+                   (1e-4, 0.0, "learned"): (0.70, 1, "lr 0.0001 modrelu_eps 0 h0 learned")}
+    # An unset rate or clip is the model's default (the uRNNs': RMSprop lr 1e-3, no clip).
+    assert len(fig.table_rows([run(0, 0.9, lr=1e-3), run(1, 0.9, lr=None, clip=None)])) == 1
+
+
+def test_mnist_table_rounds_a_tie_half_up():
+    # 1135 of 10^4 test images is 11.35%: 11.4 by hand, though 100 * 0.1135 formats as 11.3.
+    from paper_figures import mnist_table as fig
+
+    assert [fig.percent(x) for x in (0.1135, 0.0980, 0.8837, 0.91245)] == ["11.4", "9.8", "88.4", "91.2"]
+    assert fig.percent(0.11345, 2) == "11.35"
+    row = dict(test_accuracy_unpermuted=0.1028, test_accuracy_unpermuted_min=0.098,
+               test_accuracy_unpermuted_max=0.1135, seeds_unpermuted=3)
+    assert fig._cell(row, "unpermuted") == "10.3 (9.8-11.4, 3)"
+
+
 def test_speech_table_redraws_a_record_without_the_corpus(tmp_path, monkeypatch):
     # A record must redraw where espeak-ng and its corpus are absent: no synthesis, the model
     # rows as recorded, and the model-free reference rows left out with the reason saved.
