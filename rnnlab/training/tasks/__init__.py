@@ -5,7 +5,8 @@ inputs ``x (L, batch, n_in)`` (time first, as the cells scan over it) and target
 Generated tasks are drawn in JAX from a key (deterministic, jit-friendly).
 
 Modules: :mod:`~rnnlab.training.tasks.base` (the interface), ``synthetic`` (addition,
-multiplication, copy), ``system_id``, ``mnist`` (mnist, pmnist), ``speech``, ``action``.
+multiplication, copy), ``system_id``, ``mnist`` (mnist, pmnist), ``speech``, ``action``,
+``flipflop``.
 
 =============  ========================================================================
 name           task
@@ -38,6 +39,10 @@ system-id      a target uRNN with a random unitary W (``target="full"``: Haar;
                ``target_seed``), V = U = I, h0 = 0, hidden bias -0.1; inputs unit-variance
                circular complex Gaussian as [Re x, Im x]; outputs [Re h_t, Im h_t] at
                every step; MSE. Only the learner's W is trained (uRNN models only).
+flip-flop      3-bit flip-flop (Sussillo & Barak): 3 input lines of sparse +-1 pulses
+               (every line pulses at step 0, then with probability 0.1 per step); the 3
+               outputs hold the sign of each line's last pulse at every step; MSE,
+               baseline 1 (predict 0), accuracy of the signs.
 =============  ========================================================================
 """
 
@@ -50,19 +55,20 @@ from rnnlab.registry import Registry
 from rnnlab.training.tasks import action
 from rnnlab.training.tasks.action import ActionRecognition
 from rnnlab.training.tasks.base import Task
+from rnnlab.training.tasks.flipflop import FlipFlop
 from rnnlab.training.tasks.mnist import PermutedMNIST, PixelMNIST
 from rnnlab.training.tasks.speech import Speech
 from rnnlab.training.tasks.synthetic import COPY_LENGTH, COPY_SYMBOLS, Addition, Copy, Multiplication
 from rnnlab.training.tasks.system_id import SYSTEM_ID_BIAS, SYSTEM_ID_TARGETS, SystemID
 
 REGISTRY: Registry[type[Task]] = Registry("task")
-for _task in (Addition, Multiplication, Copy, SystemID, PixelMNIST, PermutedMNIST, Speech, ActionRecognition):
+for _task in (Addition, Multiplication, Copy, SystemID, PixelMNIST, PermutedMNIST, Speech, ActionRecognition, FlipFlop):
     REGISTRY.add(_task.name, _task, _task.description)
-MIN_T = {"addition": 2, "multiplication": 2, "copy": 1, "system-id": 1}
+MIN_T = {"addition": 2, "multiplication": 2, "copy": 1, "system-id": 1, "flip-flop": 1}
 
 __all__ = [
     "COPY_LENGTH", "COPY_SYMBOLS", "MIN_T", "REGISTRY", "SYSTEM_ID_BIAS", "SYSTEM_ID_TARGETS",
-    "ActionRecognition", "Addition", "Copy", "Multiplication", "PermutedMNIST", "PixelMNIST",
+    "ActionRecognition", "Addition", "Copy", "FlipFlop", "Multiplication", "PermutedMNIST", "PixelMNIST",
     "Speech", "SystemID", "Task", "get", "make", "names",
 ]
 
