@@ -190,3 +190,46 @@ def test_speech_table_redraws_a_record_without_the_corpus(tmp_path, monkeypatch)
         ("lstm", "84", "82869", 0.83, 6.1)]
     meta = json.loads((out / "speech_table.json").read_text())
     assert meta["config"]["reference_rows"].startswith("omitted")
+
+
+def test_speech_table_draws_the_recorded_reference_rows(tmp_path, monkeypatch):
+    # The committed record holds the model-free rows with all four metrics (STOI and PESQ need
+    # optional packages, the corpus needs espeak-ng): a redraw takes them from the record, with
+    # neither installed and no corpus generated, and draws them beside the models.
+    import json
+
+    from paper_figures import speech_table
+    from rnnlab.training.datasets import espeak
+
+    def no_synthesis(*args, **kwargs):
+        raise AssertionError("the corpus was synthesised while redrawing a record")
+
+    monkeypatch.setattr(espeak, "_generate", no_synthesis)
+    monkeypatch.setenv("RNNLAB_CACHE", str(tmp_path / "empty-cache"))
+    record = ROOT / "results" / "speech_table"
+    assert speech_table.main(["--from", str(record), "--out", str(tmp_path)]) == 0
+    recorded = json.loads((record / speech_table.REFERENCES).read_text())
+    assert recorded["corpus"]["source"] == "espeak" and recorded["made_by"].startswith("python -m paper_figures")
+    drawn = {r["model"]: r for r in _rows(tmp_path / "speech_table.csv") if r["params"] == "0"}
+    assert set(drawn) == {"previous frame (no model)", "train mean frame (no model)"}
+    for row in recorded["rows"]:
+        for key in ("test_mse", "test_segsnr", "test_stoi", "test_pesq"):
+            assert float(drawn[row["model"]][key]) == row[key]
+    meta = json.loads((tmp_path / "speech_table.json").read_text())
+    assert meta["config"]["reference_rows"].startswith("read from")
+
+
+def test_speech_reference_rows_weight_mse_by_frames():
+    # Scored as a model's predictions are: the MSE over all test frames pooled (the training
+    # loss), not a mean of per-utterance MSEs (the generated corpus's utterances differ in length).
+    import numpy as np
+
+    from paper_figures import speech_table
+    from rnnlab.training.datasets import load_speech
+
+    test = load_speech("synthetic", "test", progress=False)
+    assert len({len(u.frames) for u in test}) > 1
+    pooled = np.concatenate([(u.frames[1:].astype(np.float64) - u.frames[:-1]) ** 2 for u in test]).mean()
+    rows = {r["model"]: r for r in speech_table.reference_rows("synthetic")}
+    assert rows["previous frame (no model)"]["test_mse"] == pytest.approx(pooled, rel=64 * np.finfo(float).eps)
+    assert "test_stoi" not in rows["previous frame (no model)"]
