@@ -52,7 +52,7 @@ from rnnlab.errors import UsageError
 from rnnlab.files import atomic_write
 from rnnlab.training import cells, curves, optim, run_folder, sharding, tasks
 from rnnlab.training.config import TrainConfig
-from rnnlab.training.evaluation import make_eval, make_split_eval
+from rnnlab.training.evaluation import empirical_baselines, make_eval, make_split_eval
 from rnnlab.training.lock import FolderLock
 from rnnlab.training.run_folder import CHECKPOINT, CONFIG, CURVES, METRICS, SUMMARY
 from rnnlab.training.seeds import over_seeds, seed_keys
@@ -276,10 +276,13 @@ def _run_locked(cfg: TrainConfig, exp: Experiment, out: Path, signals: _Signals,
                 metrics.update({f"{test}_{name}": v for name, v in evaluate_split(params, test).items()})
             return metrics
     else:
-        evaluate_batch = jax.jit(over_seeds(make_eval(exp.cell, exp.task, cfg.eval_batch), k))
+        # Generated tasks: the fixed validation batch at every evaluation, the test batch at the end.
+        evaluate_batch = {split: jax.jit(over_seeds(make_eval(exp.cell, exp.task, cfg.eval_batch, split), k))
+                          for split in ("val", "test")}
 
         def evaluate(params, final):
-            return {f"test_{name}": v for name, v in evaluate_batch(params).items()}
+            splits = ("val", "test") if final else ("val",)
+            return {f"{split}_{name}": v for split in splits for name, v in evaluate_batch[split](params).items()}
     unitarity = jax.jit(over_seeds(lambda p: unitarity_error(exp.cell.recurrent_matrix(p)), k))
     unitary_keys = [name for name, label in exp.labels.items() if label == cells.UNITARY]
     reproject = jax.jit(
@@ -367,6 +370,7 @@ def _run_locked(cfg: TrainConfig, exp: Experiment, out: Path, signals: _Signals,
         last_lines = [row for row in map(json.loads, run_folder.read_metrics(metrics_path, step)) if row["step"] == step]
     wall = elapsed_before + time.perf_counter() - start
     summary = {"num_params": count, "steps": step, "wall_time": round(wall, 3), "baseline": exp.task.baseline,
+               **({} if exp.task.eval_splits else empirical_baselines(exp.task, cfg.eval_batch)),
                "lr_scale": lr_scale, "rollbacks": rollbacks, "final": last_lines}
     atomic_write(out / SUMMARY, json.dumps(summary, indent=1) + "\n", durable=True)
     for line in last_lines:

@@ -70,6 +70,7 @@ def test_run_folder_metrics_and_config(tmp_path, capsys):
     assert [r["step"] for r in rows] == [5, 10]
     assert {"loss", "grad_norm", "xent", "xent_over_baseline", "accuracy"} <= rows[0].keys()
     assert "test_xent" in rows[1] and "test_xent" not in rows[0]
+    assert "val_xent" in rows[1]  # eval_every 10: the validation batch at step 10 only
     summary = json.loads((out / "summary.json").read_text())
     assert summary["num_params"] > 0 and summary["steps"] == 10
     assert f"{summary['num_params']} parameters" in capsys.readouterr().out

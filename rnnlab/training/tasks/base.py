@@ -32,6 +32,12 @@ class Task:
         """The loss of the best input-blind guess, for comparison (None if not defined)."""
         return None
 
+    def batch_baseline(self, y: jax.Array) -> float | None:
+        """The loss of the input-blind guess behind :attr:`baseline` on the targets ``y`` of
+        one batch (its sampling error included), or None where the task has no such guess.
+        By default the population value itself (a batch-independent baseline)."""
+        return self.baseline
+
     def sample(self, key: jax.Array, batch: int) -> tuple[jax.Array, jax.Array]:
         raise NotImplementedError
 
@@ -40,7 +46,8 @@ class Task:
         return self.sample(jax.random.fold_in(data_key, step), batch)
 
     #: Splits of a fixed dataset evaluated during (``"val"``) and at the end of (``"test"``)
-    #: a run; empty for generated tasks, which use one fixed sampled test batch.
+    #: a run; empty for generated tasks, which use fixed sampled validation and test batches
+    #: (:mod:`rnnlab.training.evaluation`).
     eval_splits = ()
 
     def check_batch(self, batch: int) -> None:

@@ -22,8 +22,14 @@ class _MarkedPair(Task):
     n_in = 2
     n_out = 1
 
+    #: The population mean of the target: the input-blind guess whose MSE is the baseline.
+    mean_target = 0.0
+
     def combine(self, a, b):
         raise NotImplementedError
+
+    def batch_baseline(self, y):
+        return float(jnp.mean((y - self.mean_target) ** 2))
 
     def sample(self, key, batch):
         kv, k1, k2 = jax.random.split(key, 3)
@@ -42,6 +48,7 @@ class _MarkedPair(Task):
 class Addition(_MarkedPair):
     name = "addition"
     description = "sum of two marked values in [0, 1] (np-RNN paper); MSE, baseline 1/6"
+    mean_target = 1.0
 
     @property
     def baseline(self):
@@ -55,6 +62,7 @@ class Addition(_MarkedPair):
 class Multiplication(_MarkedPair):
     name = "multiplication"
     description = "product of two marked values in [0, 1]; MSE, baseline 7/144"
+    mean_target = 0.25
 
     @property
     def baseline(self):
