@@ -3,7 +3,9 @@
 ``figure(folders)`` reads each folder's ``metrics.jsonl`` and ``summary.json`` / ``config.toml``
 and returns a matplotlib ``Figure`` (built without pyplot, so no backend is chosen and no
 global state is touched): left the training loss, right the evaluation metric (the first of
-``test_mse``, ``test_xent``, ``val_xent``, ``val_mse``, ``val_accuracy`` a run logs), one line
+``val_mse``, ``val_xent``, ``val_accuracy``, ``test_mse``, ``test_xent`` a run logs: runs log
+validation metrics at every evaluation and test metrics at the end; older records logged
+test metrics at every evaluation of a generated task), one line
 per run and seed, and a dashed line at the task's baseline where the task has one (the loss
 of an input-blind guess) on both panels when the metric is the loss's quantity.
 """
@@ -19,7 +21,7 @@ from rnnlab.training import run_folder
 from rnnlab.training.config import load_toml
 
 #: Evaluation metrics in order of preference; those with the loss's quantity share its baseline.
-EVAL_METRICS = ("test_mse", "test_xent", "val_xent", "val_mse", "val_accuracy", "test_accuracy")
+EVAL_METRICS = ("val_mse", "val_xent", "val_accuracy", "test_mse", "test_xent", "test_accuracy")
 LOSS_LIKE = ("test_mse", "test_xent", "val_xent", "val_mse")
 
 

@@ -213,7 +213,9 @@ def test_curves_are_drawn_from_the_run_folders(tmp_path, capsys):
         line = drawn[f"{model} n=3 ({folder.name})"]
         assert list(line.get_xdata()) == [5, 10]
         np.testing.assert_array_equal(line.get_ydata(), [r["loss"] for r in _rows(folder)])
-    assert eval_ax.get_ylabel() == "test_mse" and len(eval_ax.lines) == 3
+    # The validation metric, logged at every evaluation (test only at the last step).
+    assert eval_ax.get_ylabel() == "val_mse" and len(eval_ax.lines) == 3
+    assert list(eval_ax.lines[0].get_xdata()) == [5, 10]
     capsys.readouterr()
     assert main(["plot", str(a), str(b), "--out", str(tmp_path / "both.svg")]) == 0
     assert (tmp_path / "both.svg").read_text().lstrip().startswith("<?xml")

@@ -53,7 +53,7 @@ def gather(out: Path, pts: list[Point]) -> Path:
         finals = summary.get("final") or [{"seed": p.config.seed + s} for s in range(p.config.seeds)]
         for line in finals:
             row = {"point": p.name, "status": status, "detail": detail, **grid_cols, **p.config.identity()}
-            row.update({k: summary.get(k) for k in ("num_params", "baseline", "wall_time") if k in summary})
+            row.update({k: summary.get(k) for k in ("num_params", "baseline", "val_baseline", "test_baseline", "wall_time") if k in summary})
             row.update({f"final_{k}": v for k, v in line.items() if k != "wall_time"})
             rows.append(row)
     return write_csv(out / RESULTS, rows)
