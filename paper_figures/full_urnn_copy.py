@@ -4,7 +4,8 @@ Rows: one per model, T and logged step: the training cross-entropy of that step'
 the test cross-entropy where evaluated (256 fixed sequences), and the baseline
 10 log 8 / (T + 20). The figure draws the test cross-entropy (markers) with the training
 batches' faint behind it. Full mode: LSTM N=68, restricted uRNN N=470, full uRNN N=128 at
-T = 1000, 2000, 10^4 steps each (measured on the shared 2-core CPU: full uRNN 109 min at
+T = 1000, 2000, 10^4 steps each, the full uRNN's W by the plain Cayley step at lr 5e-4, half
+the authors' 1e-3 (their code's gradient of W is about half the true one, docs/training.md) (measured on the shared 2-core CPU: full uRNN 109 min at
 T = 1000 and 98 min at T = 2000, LSTM 61 min at T = 1000; the restricted uRNN 4.3 h at
 T = 1000 and 6.8 h at T = 2000, beside another job).
 Quick mode: T = 20, 150 steps, about 1-2 minutes. ``--from results/full_urnn_copy`` redraws
