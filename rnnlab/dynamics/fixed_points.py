@@ -14,8 +14,11 @@ another (the origin at the end of a line of fixed points, an edge of a quadrant 
 merged into it, so each reported :class:`FixedSet` is a maximal convex piece.
 
 Supports enumerated: all ``2^n`` for ``n <= exact_max_n`` (10 by default), otherwise
-only those visited by trajectories from many random starts, which can miss repelling or
-hard-to-reach fixed sets.
+only those visited by trajectories from many random starts, or those given (a trained
+network's: :func:`supports_of` its states), which can miss repelling or hard-to-reach fixed
+sets. Before the exact solve, a batched screen drops the supports whose linear system is
+well conditioned and whose one solution breaks a sign condition (most of them);
+:func:`_may_hold_fixed_points` says why that drops nothing the exact solve would keep.
 
 Stability comes from the eigenvalues of the map's Jacobian in the regions adjacent to
 the piece. Inside a region the map is ``D_P W`` (``D_P`` keeps the active units ``P``), so
@@ -43,6 +46,7 @@ import numpy as np
 import scipy.optimize
 
 from rnnlab.dynamics.relu_map import check_weights, relu_step
+from rnnlab.errors import UsageError
 
 STABILITIES = ("attracting", "marginal", "repelling")
 
@@ -318,16 +322,88 @@ def visited_supports(
     return ordered[:max_supports]
 
 
+def supports_of(states) -> list[tuple[int, ...]]:
+    """The distinct supports ``{i : h_i > 0}`` of the rows of ``states`` ``(m, n)``, most
+    frequent first (ties in order of first appearance): the supports a trained network's
+    trajectories visit, to pass to :func:`fixed_points` as ``supports``."""
+    states = np.asarray(states)
+    if states.ndim != 2:
+        raise UsageError(f"states must be an (m, n) array, got shape {states.shape}")
+    on = states > 0
+    if len(on) == 0:
+        return []
+    packed = np.packbits(on, axis=1)
+    _, first, counts = np.unique(packed, axis=0, return_index=True, return_counts=True)
+    order = np.lexsort((first, -counts))
+    return [tuple(int(i) for i in np.flatnonzero(on[first[k]])) for k in order]
+
+
+def _may_hold_fixed_points(w: np.ndarray, b: np.ndarray, supports: list[tuple[int, ...]],
+                           tol: float, chunk: int = 256) -> np.ndarray:
+    """A quick screen before :func:`_piece`: False for the supports that certainly hold no
+    fixed point, True for the rest (which :func:`_piece` then decides).
+
+    For each support ``S`` the system ``(W_SS - I) h_S = -b_S`` is solved for many supports
+    at once (batched LU, as one ``n x n`` system with ``h_i = 0`` off ``S``). Where ``W_SS - I``
+    is far from singular its solution is the only candidate, and a support is dropped when
+    that solution breaks a sign condition by more than a margin that covers its rounding
+    error. A system that may be singular to ``tol`` (then ``_piece`` finds an affine set, not
+    a point) is always kept: it is detected by solving also for three random right-hand sides
+    ``y``, since ``||y|| / ||(W_SS - I)^{-1} y||`` bounds the smallest singular value from
+    above, and is within a factor ``sqrt(|S|) / |u^T y|`` of it (``u`` its left singular
+    vector); a singular value below ``tol`` escapes all three only if every ``|u^T y|`` is
+    below ``1e-2``, a chance of about 5e-7."""
+    n = w.shape[0]
+    keep = np.ones(len(supports), bool)
+    eye = np.eye(n)
+    wm = w - eye
+    probes = np.random.default_rng(0).standard_normal((n, 3))
+    eps = float(np.finfo(np.float64).eps)
+    for start in range(0, len(supports), chunk):
+        block = supports[start:start + chunk]
+        d = np.zeros((len(block), n))
+        for k, s in enumerate(block):
+            d[k, list(s)] = 1.0
+        a = d[:, :, None] * wm[None] * d[:, None, :] - (1.0 - d)[:, :, None] * eye[None]
+        rhs = np.concatenate([(-d * b)[:, :, None], d[:, :, None] * probes[None]], axis=2)
+        try:
+            x = np.linalg.solve(a, rhs)
+        except np.linalg.LinAlgError:  # some system exactly singular: solve one by one
+            x = np.full(rhs.shape, np.nan)
+            for k in range(len(block)):
+                try:
+                    x[k] = np.linalg.solve(a[k], rhs[k])
+                except np.linalg.LinAlgError:
+                    pass
+        size = np.maximum(d.sum(axis=1), 1.0)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            y_norm = np.linalg.norm(rhs[:, :, 1:], axis=1)
+            inv_norm = np.max(np.linalg.norm(x[:, :, 1:], axis=1) / y_norm, axis=1)
+            sigma_bound = 1.0 / inv_norm
+            h = x[:, :, 0]
+            scale = 1.0 + np.linalg.norm(h, axis=1)
+            pre = h @ w.T + b
+            margin = (np.maximum(tol, 1e-6) + 1e3 * n * eps * inv_norm * np.sqrt(size)) * scale
+            low = np.min(np.where(d > 0, h, np.inf), axis=1)
+            high = np.max(np.where(d > 0, -np.inf, pre), axis=1)
+            surely_regular = np.isfinite(inv_norm) & (sigma_bound > 1e2 * tol * np.sqrt(size))
+            broken = (low < -margin) | (high > margin)
+        keep[start:start + len(block)] = ~(surely_regular & np.all(np.isfinite(x), axis=(1, 2)) & broken)
+    return keep
+
+
 def fixed_points(
     w, b=None, *, tol: float | None = None, exact_max_n: int = EXACT_MAX_N, seed: int = 0,
-    starts: int = 200, steps: int = 500,
+    starts: int = 200, steps: int = 500, supports=None,
 ) -> list[FixedSet]:
     """Every fixed set of ``h -> relu(W h + b)``: maximal convex pieces, largest first.
 
     ``w`` ``(n, n)``, ``b`` ``(n,)`` (default zeros). ``tol`` (default
     :func:`unit_eigenvalue_tolerance` in the weights' dtype) decides when an eigenvalue equals 1.
     For ``n <= exact_max_n`` all ``2^n`` supports are examined (exact); above, only the
-    supports visited from ``starts`` random starts over ``steps`` steps (``seed``).
+    supports visited from ``starts`` random starts over ``steps`` steps (``seed``), or, when
+    ``supports`` (an iterable of index tuples, e.g. from :func:`supports_of`) is given, those
+    supports and the empty one instead (for ``n <= exact_max_n``: as well as all ``2^n``).
     Raises :class:`~rnnlab.errors.UsageError` for non-square, empty or non-finite input.
     """
     in_dtype = np.asarray(w).dtype
@@ -335,12 +411,21 @@ def fixed_points(
     if tol is None:
         tol = unit_eigenvalue_tolerance(w, in_dtype if np.issubdtype(in_dtype, np.floating) else np.float64)
     n = w.shape[0]
+    given = None
+    if supports is not None:
+        given = list(dict.fromkeys(tuple(sorted(int(i) for i in s)) for s in supports))
+        if any(s and (s[0] < 0 or s[-1] >= n) for s in given):
+            raise UsageError(f"supports must hold unit indices 0..{n - 1}")
     if n <= exact_max_n:
         supports = [c for k in range(n + 1) for c in itertools.combinations(range(n), k)]
         visited: list[tuple[int, ...]] = []
+    elif given is not None:
+        visited = [s for s in given if s]
+        supports = [()] + visited
     else:
         visited = visited_supports(w, b, seed=seed, starts=starts, steps=steps)
         supports = [()] + [s for s in visited if s]
+    supports = [s for s, ok in zip(supports, _may_hold_fixed_points(w, b, supports, tol)) if ok]
     pieces = [p for p in map(lambda s: _piece(w, b, s, tol), supports) if p is not None]
     # A piece whose every point also lies in the closure of another piece (its support is
     # smaller, and the extra units are tied at 0 on it) is a face of that piece.

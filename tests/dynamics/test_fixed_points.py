@@ -4,7 +4,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from rnnlab.dynamics import initializers
@@ -151,3 +151,68 @@ def test_bad_weights(w, match):
 def test_bad_bias():
     with pytest.raises(UsageError, match="bias"):
         check_weights(np.eye(2), np.zeros(3))
+
+
+def _fingerprint(sets):
+    return sorted((s.support, s.dimension, s.stability, tuple(np.round(s.point, 8))) for s in sets)
+
+
+@settings(max_examples=12)
+@given(seed=st.integers(0, 2**31 - 1), kind=st.sampled_from(["random", "near-identity", "line", "np", "identity"]))
+def test_the_batched_screen_drops_only_supports_without_fixed_points(seed, kind):
+    # The screen solves many supports at once and drops those whose (unique) solution breaks a
+    # sign condition; with it switched off every support goes to the exact solver. Both must
+    # find the same sets, also where W_SS - I is singular (identity) or singular to the
+    # tolerance (line).
+    import importlib
+
+    fp = importlib.import_module("rnnlab.dynamics.fixed_points")
+    rng = np.random.default_rng(seed)
+    n = 6
+    if kind == "random":
+        w, b = rng.standard_normal((n, n)) * 1.2 / np.sqrt(n), rng.standard_normal(n) * 0.5
+    elif kind == "near-identity":
+        w, b = np.eye(n) + 0.05 * rng.standard_normal((n, n)), rng.standard_normal(n) * 0.1
+    elif kind == "line":
+        # Eigenvalue 1 - 1e-6 (1 to the tolerance 1e-5 given below) along a mixed-sign v, b
+        # consistent to 2e-7: the fixed points are a short segment through h0, and the LU
+        # solution of the nearly singular system lands off it, so only the singular-value
+        # check keeps the support.
+        v, h0 = rng.standard_normal(n), np.abs(rng.standard_normal(n)) * 0.01 + 0.005
+        q, _ = np.linalg.qr(np.column_stack([v, rng.standard_normal((n, n - 1))]))
+        w = q @ np.diag(np.concatenate([[1.0 - 1e-6], rng.uniform(0.2, 0.9, n - 1)])) @ q.T
+        b = (np.eye(n) - w) @ h0 + 2e-7 * rng.standard_normal(n)
+    elif kind == "np":
+        r = rng.standard_normal((n, n))
+        a = r.T @ r / n + np.eye(n)
+        w, b = a / np.linalg.eigvalsh(a).max(), np.zeros(n)
+    else:
+        w, b = np.eye(n), np.zeros(n)
+    tol = 1e-5 if kind == "line" else None
+    screened = fixed_points(w, b, tol=tol)
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(fp, "_may_hold_fixed_points", lambda w, b, s, tol, chunk=256: np.ones(len(s), bool))
+        unscreened = fixed_points(w, b, tol=tol)
+    assert _fingerprint(screened) == _fingerprint(unscreened)
+    if kind == "line":
+        assert any(s.dimension == 1 for s in screened)
+
+
+def test_given_supports_are_examined_instead_of_sampled_ones():
+    # n = 12 > exact_max_n: with W = 0.5 I and b = 1 the only fixed point, 2 * 1, has the full
+    # support; given only other supports it is not found, given its support it is.
+    n = 12
+    w, b = 0.5 * np.eye(n), np.ones(n)
+    found = fixed_points(w, b, supports=[tuple(range(n))])
+    assert [(s.dimension, s.stability) for s in found] == [(0, "attracting")]
+    np.testing.assert_allclose(found[0].point, 2.0 * np.ones(n), rtol=1e-14)
+    assert fixed_points(w, b, supports=[tuple(range(n - 1)), (0,)]) == []
+    with pytest.raises(UsageError, match="unit indices"):
+        fixed_points(w, b, supports=[(0, n)])
+
+
+def test_supports_of_counts_and_orders():
+    from rnnlab.dynamics.fixed_points import supports_of
+
+    states = np.array([[0.0, 1.0, 0.0], [2.0, 0.0, 0.0], [0.0, 3.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.5, 0.0]])
+    assert supports_of(states) == [(1,), (0,), ()]
