@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import numbers
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -99,6 +100,13 @@ class TrainConfig:
     progress: bool = _opt(True, "show a progress bar")
 
     def __post_init__(self):
+        # Types are checked here, where a notebook's TrainConfig(n="8") is built, not deep inside
+        # training; numbers of another kind (an int lr, numpy's integers) become the field's type.
+        for name in FIELDS:
+            value = getattr(self, name)
+            coerced = _coerce(name, value, "TrainConfig field")
+            if coerced is not value:
+                object.__setattr__(self, name, coerced)
         # Unset optimiser keys take the model's defaults, so the saved config is explicit.
         for key, value in model_defaults(self.model).items():
             if getattr(self, key) is None:
@@ -137,28 +145,32 @@ def field_type(name: str) -> type:
     return f.metadata.get("type") or type(f.default)
 
 
-def _coerce(name: str, value: Any) -> Any:
+def _coerce(name: str, value: Any, what: str = "config key") -> Any:
+    """``value`` as field ``name`` takes it; a :class:`UsageError` naming ``what`` and the field if
+    its type is wrong (a bool is not a number, a number is not a string)."""
     if name not in FIELDS:
         raise UsageError(f"unknown config key {name!r}")
     if value is None:
         return None
     kind = field_type(name)
     if name == "alpha":
-        return str(value)
+        if isinstance(value, bool) or not isinstance(value, (str, numbers.Real)):
+            raise UsageError(f"{what} {name} must be a reading's name or a number, got {value!r}")
+        return value if isinstance(value, str) else str(value)
     if kind is bool:
         if not isinstance(value, bool):
-            raise UsageError(f"config key {name} must be true or false, got {value!r}")
+            raise UsageError(f"{what} {name} must be true or false, got {value!r}")
         return value
     if kind is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise UsageError(f"config key {name} must be an integer, got {value!r}")
-        return value
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise UsageError(f"{what} {name} must be an integer, got {value!r}")
+        return value if type(value) is int else int(value)
     if kind is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise UsageError(f"config key {name} must be a number, got {value!r}")
-        return float(value)
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise UsageError(f"{what} {name} must be a number, got {value!r}")
+        return value if type(value) is float else float(value)
     if not isinstance(value, str):
-        raise UsageError(f"config key {name} must be a string, got {value!r}")
+        raise UsageError(f"{what} {name} must be a string, got {value!r}")
     return value
 
 
@@ -169,7 +181,9 @@ def read_toml(path: str | Path, what: str = "config file") -> dict[str, Any]:
             return tomllib.load(fh)
     except FileNotFoundError:
         raise UsageError(f"{what} {str(path)!r} not found") from None
-    except tomllib.TOMLDecodeError as exc:
+    except OSError as exc:  # unreadable: permissions, a folder, an I/O error
+        raise UsageError(f"cannot read {what} {str(path)!r}: {exc.strerror or type(exc).__name__}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise UsageError(f"{what} {str(path)!r}: {exc}") from None
 
 
@@ -205,6 +219,11 @@ def validate(cfg: TrainConfig) -> None:
     for name in ("lr", "clip", "momentum", "decay", "modrelu_eps"):
         if not math.isfinite(getattr(cfg, name)) or getattr(cfg, name) < 0:
             raise UsageError(f"{name} must be a finite number >= 0, got {getattr(cfg, name)}")
+    for name in ("momentum", "decay"):  # the weight of the past in a running average
+        if getattr(cfg, name) >= 1:
+            raise UsageError(f"{name} must be below 1 (it weighs the running average's past), got {getattr(cfg, name)}")
+    if cfg.out is not None and not cfg.out.strip():
+        raise UsageError("out must name a folder, got an empty string (leave it out for runs/TASK-MODEL-...)")
     if cfg.on_nan not in ON_NAN:
         raise UsageError(f"on_nan must be one of {', '.join(ON_NAN)}, got {cfg.on_nan!r}")
     if cfg.unitary_lr is not None and (not math.isfinite(cfg.unitary_lr) or cfg.unitary_lr < 0):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,8 +20,9 @@ from typing import Any
 
 import jax
 
+from rnnlab.errors import UsageError
 from rnnlab.training import loop, run_folder
-from rnnlab.training.config import TrainConfig, validate
+from rnnlab.training.config import FIELDS, TrainConfig, validate
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,10 @@ def train(cfg: TrainConfig, *, progress: bool = False, log: Callable[[str], None
     """
     cfg = dataclasses.replace(cfg, progress=progress)
     validate(cfg)
-    status = loop.run(cfg, log=log or (lambda _line: None))
+    try:
+        status = loop.run(cfg, log=log or (lambda _line: None))
+    except UsageError as exc:
+        raise UsageError(python_names(str(exc))) from None
     out = cfg.run_dir()
     exp = loop.build(cfg)
     init_keys, data_keys = loop.seed_keys(cfg)
@@ -68,3 +73,16 @@ def train(cfg: TrainConfig, *, progress: bool = False, log: Callable[[str], None
     summary_path = out / run_folder.SUMMARY
     summary = json.loads(summary_path.read_text()) if summary_path.is_file() else {}
     return TrainResult(config=cfg, run_dir=out, status=status, metrics=metrics, params=state.params, summary=summary)
+
+
+def python_names(message: str) -> str:
+    """A run's error message with each flag named as the TrainConfig field it sets: the run
+    folder's checks speak to the command line ("pass --resume"), a notebook sets ``resume=True``."""
+
+    def field(match: re.Match) -> str:
+        name = match.group(1).replace("-", "_")
+        if name not in FIELDS:
+            return match.group(0)
+        return f"{name}=True" if isinstance(FIELDS[name].default, bool) else name
+
+    return re.sub(r"(?<![\w-])--([a-z][a-z0-9-]*)", field, message)

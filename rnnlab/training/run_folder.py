@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -57,50 +58,124 @@ def save_checkpoint(path: Path, state, step: int, elapsed: float, data_keys: jax
     atomic_write(path, buffer.getvalue(), durable=True)
 
 
-def _read(path: Path) -> dict[str, np.ndarray]:
+def _damaged(path: Path, why: str) -> UsageError:
+    return UsageError(f"checkpoint {path} is damaged ({why}); "
+                      f"rerun in a new folder, or delete it to restart this run from step 0")
+
+
+# What reading a damaged archive raises; MemoryError too, should an array slip past the
+# header checks with a shape too large to allocate.
+_READ_ERRORS = (OSError, ValueError, EOFError, zipfile.BadZipFile, zipfile.LargeZipFile, MemoryError)
+_HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+
+
+def _reason(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def _headers(path: Path) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
+    """The shape and dtype of every array in the archive, from the ``.npy`` headers alone: an
+    entry whose header declares a huge shape is refused before anything is allocated."""
+    found = {}
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for info in archive.infolist():
+                if not info.filename.endswith(".npy"):
+                    raise ValueError(f"{info.filename} is not an array")
+                with archive.open(info) as fh:
+                    version = np.lib.format.read_magic(fh)
+                    if version not in _HEADER_READERS:
+                        raise ValueError(f"{info.filename} has .npy format version {version}")
+                    shape, _, dtype = _HEADER_READERS[version](fh)
+                found[info.filename.removesuffix(".npy")] = (tuple(shape), dtype)
+    except _READ_ERRORS as exc:
+        raise _damaged(path, _reason(exc)) from None
+    return found
+
+
+def _read(path: Path, names) -> dict[str, np.ndarray]:
+    """The arrays ``names`` of the archive (their headers already checked)."""
     try:
         with np.load(path, allow_pickle=False) as archive:
-            return {name: archive[name] for name in archive.files}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zipfile.LargeZipFile) as exc:
-        why = " ".join(str(exc).split()) or type(exc).__name__
-        raise UsageError(f"checkpoint {path} is damaged ({why}); "
-                         f"rerun in a new folder, or delete it to restart this run from step 0") from None
+            return {name: archive[name] for name in names}
+    except (*_READ_ERRORS, KeyError) as exc:
+        raise _damaged(path, _reason(exc)) from None
 
 
-def _meta(blob: dict[str, np.ndarray], path: Path) -> dict[str, float | int]:
+_META = ("meta.version", "meta.step", "meta.elapsed", "meta.lr_scale", "meta.rollbacks")
+
+
+def _meta(headers: dict, path: Path) -> dict[str, float | int]:
+    for name in _META:
+        if name not in headers:
+            raise _damaged(path, f"missing entry {name!r}")
+        shape, dtype = headers[name]
+        if shape != () or dtype.kind not in "iuf":
+            raise _damaged(path, f"entry {name!r} is not a number")
+    blob = _read(path, _META)
+    version = int(blob["meta.version"])
+    if version != CHECKPOINT_VERSION:
+        raise UsageError(f"checkpoint {path} has format version {version}; "
+                         f"this rnnlab reads version {CHECKPOINT_VERSION}")
+    meta = {"step": int(blob["meta.step"]), "elapsed": float(blob["meta.elapsed"]),
+            "lr_scale": float(blob["meta.lr_scale"]), "rollbacks": int(blob["meta.rollbacks"])}
+    if not (math.isfinite(meta["elapsed"]) and meta["elapsed"] >= 0):
+        raise _damaged(path, f"wall time {meta['elapsed']}")
+    if not (math.isfinite(meta["lr_scale"]) and 0 < meta["lr_scale"] <= 1) or meta["rollbacks"] < 0:
+        raise _damaged(path, f"learning-rate scale {meta['lr_scale']} after {meta['rollbacks']} rollback(s)")
+    _check_step(path, meta["step"])
+    return meta
+
+
+def _check_step(path: Path, step: int) -> None:
+    """A checkpoint is saved where a metrics line is logged, every ``log_every`` steps, or at
+    the last step of a run (which may end between two: ``steps`` need not be a multiple of
+    ``log_every``). Any other step, read from the run folder the checkpoint is in, means the
+    file was not written by this run."""
+    if step < 0:
+        raise _damaged(path, f"step {step} is negative")
+    config = path.parent / CONFIG
+    if not config.is_file():  # a checkpoint outside a run folder: no schedule to check against
+        return
+    saved = config_mod.from_saved(config)
+    if step % saved["log_every"] == 0:
+        return
+    ends = {saved["steps"]}
     try:
-        version = int(blob["meta.version"])
-        if version != CHECKPOINT_VERSION:
-            raise UsageError(f"checkpoint {path} has format version {version}; "
-                             f"this rnnlab reads version {CHECKPOINT_VERSION}")
-        return {"step": int(blob["meta.step"]), "elapsed": float(blob["meta.elapsed"]),
-                "lr_scale": float(blob["meta.lr_scale"]), "rollbacks": int(blob["meta.rollbacks"])}
-    except (KeyError, TypeError, ValueError) as exc:
-        raise UsageError(f"checkpoint {path} is damaged (missing or bad entry {exc}); "
-                         f"rerun in a new folder, or delete it to restart this run from step 0") from None
+        ends.add(json.loads((path.parent / SUMMARY).read_text())["steps"])
+    except (OSError, ValueError, KeyError, TypeError):  # no summary yet, or a damaged one
+        pass
+    if step not in ends:
+        raise _damaged(path, f"step {step} is neither a multiple of log_every ({saved['log_every']}) "
+                       f"nor the last step of the run")
 
 
 def read_checkpoint_meta(path: Path) -> dict[str, float | int]:
     """``step``, ``elapsed``, ``lr_scale``, ``rollbacks`` of a checkpoint (refuses a damaged file)."""
-    return _meta(_read(path), path)
+    return _meta(_headers(path), path)
 
 
 def load_checkpoint(path: Path, like, data_keys: jax.Array):
     """``(state, meta)``: the state saved in ``path``, with the tree structure, shapes and dtypes
     of ``like`` (arrays or ``jax.ShapeDtypeStruct``), and :func:`read_checkpoint_meta`'s
-    counters. Refuses a damaged file and a checkpoint of another run."""
-    blob = _read(path)
-    meta = _meta(blob, path)
+    counters. Refuses a damaged file and a checkpoint of another run, comparing the arrays'
+    headers with ``like`` before any array is read."""
+    headers = _headers(path)
+    meta = _meta(headers, path)
     leaves_with_paths, treedef = jax.tree_util.tree_flatten_with_path(like)
     expected = {"state" + jax.tree_util.keystr(p): leaf for p, leaf in leaves_with_paths}
-    saved = {k: v for k, v in blob.items() if k.startswith("state")}
+    saved = {k: v for k, v in headers.items() if k.startswith("state")}
     if saved.keys() != expected.keys() or any(
-        saved[k].shape != tuple(v.shape) or saved[k].dtype != v.dtype for k, v in expected.items()
+        saved[k] != (tuple(v.shape), np.dtype(v.dtype)) for k, v in expected.items()
     ):
         raise UsageError(f"checkpoint {path} does not match this run's model")
-    if not np.array_equal(blob.get("rng.data_keys"), np.asarray(jax.random.key_data(data_keys))):
+    keys = np.asarray(jax.random.key_data(data_keys))
+    if headers.get("rng.data_keys") != (keys.shape, keys.dtype) or not np.array_equal(
+        _read(path, ["rng.data_keys"])["rng.data_keys"], keys
+    ):
         raise UsageError(f"checkpoint {path} was written with other data seeds than this run's")
-    return jax.tree_util.tree_unflatten(treedef, [jnp.asarray(saved[k]) for k in expected]), meta
+    blob = _read(path, expected)
+    return jax.tree_util.tree_unflatten(treedef, [jnp.asarray(blob[k]) for k in expected]), meta
 
 
 def checkpoint_step(path: Path) -> int | None:
@@ -109,16 +184,32 @@ def checkpoint_step(path: Path) -> int | None:
 
 
 def read_metrics(path: Path, up_to: int | None = None) -> list[str]:
-    """Lines of ``metrics.jsonl`` (with ``step <= up_to`` if given; a torn last line is dropped)."""
+    """Lines of ``metrics.jsonl`` (with ``step <= up_to`` if given). Each must be a JSON object
+    with an integer ``step``; only the last may be torn (cut short by a killed run), and is
+    dropped. Anything else (a binary file, a bad line before the last) is a
+    :class:`UsageError` naming the file and the line."""
     if not path.exists():
         return []
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or type(exc).__name__}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{path} is damaged: not a metrics log (not UTF-8 text)") from None
+    numbered = [(i, line) for i, line in enumerate(text.splitlines(), 1) if line.strip()]
     kept = []
-    for line in path.read_text().splitlines():
+    for i, line in numbered:
         try:
-            if up_to is None or json.loads(line)["step"] <= up_to:
-                kept.append(line)
-        except (json.JSONDecodeError, KeyError, TypeError):
-            continue
+            row = json.loads(line)
+        except ValueError:
+            if i == numbered[-1][0]:  # torn by a kill mid-write
+                break
+            raise UsageError(f"{path} is damaged at line {i}: not JSON") from None
+        step = row.get("step") if isinstance(row, dict) else None
+        if isinstance(step, bool) or not isinstance(step, int) or step < 0:
+            raise UsageError(f"{path} is damaged at line {i}: not a JSON object with an integer \"step\" >= 0")
+        if up_to is None or step <= up_to:
+            kept.append(line)
     return kept
 
 
@@ -129,11 +220,24 @@ def read_rows(folder: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in read_metrics(folder / METRICS)]
 
 
+def _logged_step(out: Path) -> int:
+    """The step a run folder's ``summary.json`` (else its last metrics line) says it reached."""
+    try:
+        steps = json.loads((out / SUMMARY).read_bytes().decode())["steps"]
+        if isinstance(steps, int):
+            return steps
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    lines = read_metrics(out / METRICS)
+    return json.loads(lines[-1])["step"] if lines else 0
+
+
 def check(cfg: TrainConfig, out: Path) -> None:
     """Refuse (:class:`UsageError`) unless ``out`` may take this run: a new or empty folder, or
     with ``--resume`` a folder of the same run. Also refused: ``--resume`` with nothing to
     resume, ``--steps`` below the step the run has reached (its records would disagree), a checkpoint of the
-    old executable format. Reads only; run it before taking the lock and again under it."""
+    old executable format, ``--resume`` of a run that logged metrics or finished but whose checkpoint is
+    gone (it would start again from step 0 over its results). Reads only; run it before taking the lock and again under it."""
     saved = out / CONFIG
     if (out / OLD_CHECKPOINT).exists() and not (out / CHECKPOINT).exists():
         raise UsageError(f"{out} holds a checkpoint of rnnlab 0.1.0 ({OLD_CHECKPOINT}), a format that can run "
@@ -147,6 +251,10 @@ def check(cfg: TrainConfig, out: Path) -> None:
             raise UsageError(f"{out} holds a different run (differs in {', '.join(differs)}); choose another --out")
         if not cfg.resume:
             raise UsageError(f"{out} already holds this run; pass --resume to continue it or choose another --out")
+        if not (out / CHECKPOINT).exists() and ((out / SUMMARY).exists() or read_metrics(out / METRICS)):
+            # Starting again from step 0 would discard the results it holds.
+            raise UsageError(f"{out} holds a run that got to step {_logged_step(out)} but its {CHECKPOINT} is "
+                             f"missing, so --resume cannot continue it; rerun it in a new --out")
         reached = checkpoint_step(out / CHECKPOINT) or 0
         if cfg.steps < reached:
             raise UsageError(f"{out} holds a run at step {reached}; --steps may not go below it on --resume "

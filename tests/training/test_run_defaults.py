@@ -32,3 +32,54 @@ def test_file_and_flags_beat_the_model_defaults():
 def test_on_nan_is_checked():
     with pytest.raises(UsageError, match="on_nan"):
         config.resolve({}, {"on_nan": "retry"})
+
+
+@pytest.mark.parametrize("values,fragment", [
+    ({"n": "8"}, "TrainConfig field n must be an integer, got '8'"),
+    ({"steps": 10.0}, "steps must be an integer"),
+    ({"lr": "1e-3"}, "lr must be a number"),
+    ({"resume": 1}, "resume must be true or false"),
+    ({"task": 3}, "task must be a string"),
+])
+def test_field_types_are_checked_where_the_config_is_built(values, fragment):
+    with pytest.raises(UsageError, match=fragment):
+        config.TrainConfig(**values)
+
+
+def test_numbers_of_another_kind_take_the_field_type():
+    import numpy as np
+
+    cfg = config.TrainConfig(n=np.int64(8), lr=1, alpha=1.5)
+    assert (type(cfg.n), cfg.n, type(cfg.lr), cfg.alpha) == (int, 8, float, "1.5")
+    assert config.to_toml(cfg.identity()).count("n = 8\n") == 1
+
+
+@pytest.mark.parametrize("flags,fragment", [
+    ({"decay": 5.0}, "decay must be below 1"),
+    ({"decay": 1.0}, "decay must be below 1"),
+    ({"momentum": 1.5}, "momentum must be below 1"),
+    ({"out": ""}, "out must name a folder"),
+    ({"out": "  "}, "out must name a folder"),
+])
+def test_values_that_would_run_wrongly_are_refused(flags, fragment):
+    with pytest.raises(UsageError, match=fragment):
+        config.resolve({}, flags)
+
+
+def test_an_unreadable_config_file_is_one_usage_error(tmp_path, monkeypatch):
+    path = tmp_path / "run.toml"
+    path.write_text("n = 4\n")
+    real_open = open
+
+    def denied(file, *args, **kwargs):  # as chmod 000 does for anyone but root
+        if str(file) == str(path):
+            raise PermissionError(13, "Permission denied", str(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr("builtins.open", denied)
+    with pytest.raises(UsageError, match="cannot read config file .*run.toml.*Permission denied"):
+        config.load_toml(path)
+    path.write_bytes(b"\xff\xfe\x00binary")
+    monkeypatch.undo()
+    with pytest.raises(UsageError, match="run.toml"):
+        config.load_toml(path)

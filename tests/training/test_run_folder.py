@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import shlex
 import signal
 import subprocess
@@ -121,6 +122,109 @@ def test_damaged_and_old_checkpoints_are_refused_in_one_line(tmp_path, capsys):
     (out / "checkpoint.pkl").write_bytes(b"\x80\x05old")
     assert main(["train", *TINY, "--steps", "20", "--out", str(out), "--resume"]) == 2
     _one_line_error(capsys, "checkpoint.pkl", "rerun it in a new folder")
+
+
+def _rewrite(ckpt: Path, **raw: bytes) -> None:
+    """Replace entries of the checkpoint archive by raw ``.npy`` bytes (a hand-edited file)."""
+    import io
+    import zipfile
+
+    with zipfile.ZipFile(ckpt) as archive:
+        entries = {info.filename: archive.read(info) for info in archive.infolist()}
+    entries.update({f"{name}.npy": data for name, data in raw.items()})
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    ckpt.write_bytes(buffer.getvalue())
+
+
+def _npy(value=None, header: dict | None = None) -> bytes:
+    """``.npy`` bytes of ``value``, or a bare ``header`` followed by a few bytes of data."""
+    import io
+
+    buffer = io.BytesIO()
+    if header is None:
+        np.save(buffer, np.asarray(value))
+    else:
+        np.lib.format.write_array_header_1_0(buffer, header)
+        buffer.write(b"\0" * 64)
+    return buffer.getvalue()
+
+
+def test_checkpoints_that_no_run_writes_are_refused_before_anything_is_allocated(tmp_path, capsys):
+    out = tmp_path / "run"
+    # A run may end between two log steps (5 and 10): its last checkpoint is at step 7.
+    assert main(["train", *TINY, "--steps", "7", "--out", str(out)]) == 0
+    capsys.readouterr()
+    ckpt = out / "checkpoint.npz"
+    good = ckpt.read_bytes()
+    resume = ["train", *TINY, "--steps", "12", "--out", str(out), "--resume"]
+    with np.load(ckpt) as archive:
+        name = next(k for k in archive.files if k.startswith("state"))
+        descr = np.lib.format.dtype_to_descr(archive[name].dtype)
+    huge = {"descr": descr, "fortran_order": False, "shape": (10**7, 10**7)}  # petabytes
+    for entries, words in (
+        ({name: _npy(header=huge)}, ["does not match this run's model"]),
+        ({"meta.step": _npy(header={**huge, "descr": "<i8"})}, ["is damaged", "'meta.step' is not a number"]),
+        ({"meta.step": _npy(np.int64(-50))}, ["is damaged", "step -50 is negative"]),
+        ({"meta.step": _npy(np.int64(6))}, ["is damaged", "step 6 is neither a multiple of log_every (5)"]),
+        ({"meta.lr_scale": _npy(np.float64("nan"))}, ["is damaged", "learning-rate scale nan"]),
+    ):
+        ckpt.write_bytes(good)
+        _rewrite(ckpt, **entries)
+        assert main(resume) == 2
+        _one_line_error(capsys, "checkpoint.npz", *words)
+    ckpt.write_bytes(good)
+    assert main(resume) == 0
+    assert [r["step"] for r in _rows(out)] == [5, 7, 10, 12]
+
+
+def test_a_damaged_metrics_log_is_refused_on_resume_and_a_torn_last_line_repaired(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", *TINY, "--steps", "10", "--out", str(out)]) == 0
+    metrics = out / "metrics.jsonl"
+    good = metrics.read_text()
+    resume = ["train", *TINY, "--steps", "15", "--out", str(out), "--resume"]
+    metrics.write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe binary")
+    capsys.readouterr()
+    assert main(resume) == 2
+    _one_line_error(capsys, "metrics.jsonl is damaged", "not UTF-8")
+    metrics.write_text(good + '{"step": 15, "seed": 0, "lo')  # torn by a kill mid-write
+    assert main(resume) == 0
+    assert [r["step"] for r in _rows(out)] == [5, 10, 15]
+
+
+@pytest.mark.parametrize("text,fragment", [
+    ('{"step": 5, "seed": 0}\n{"step": 1\n{"step": 10, "seed": 0}\n', "line 2: not JSON"),
+    ('{"seed": 0, "loss": 1.0}\n', 'line 1: not a JSON object with an integer "step"'),
+    ('[5, 0, 1.0]\n{"step": 10, "seed": 0}\n', "line 1: not a JSON object"),
+    ('{"step": "ten", "seed": 0}\n', 'line 1: not a JSON object with an integer "step"'),
+    ('{"step": -5, "seed": 0}\n', 'line 1: not a JSON object with an integer "step" >= 0'),
+])
+def test_read_metrics_names_the_damaged_line(tmp_path, text, fragment):
+    path = tmp_path / "metrics.jsonl"
+    path.write_text(text)
+    with pytest.raises(UsageError, match=re.escape(f"metrics.jsonl is damaged at {fragment}")):
+        run_folder.read_metrics(path)
+
+
+def test_read_metrics_drops_only_a_torn_last_line(tmp_path):
+    path = tmp_path / "metrics.jsonl"
+    path.write_text('{"step": 5, "seed": 0}\n{"step": 10, "seed": 0}\n{"step": 15, "se')
+    assert [json.loads(line)["step"] for line in run_folder.read_metrics(path)] == [5, 10]
+    assert [json.loads(line)["step"] for line in run_folder.read_metrics(path, up_to=5)] == [5]
+
+
+def test_train_from_python_names_python_arguments(tmp_path):
+    from rnnlab.training import TrainConfig, train
+
+    cfg = TrainConfig(task="addition", model="relu-rnn", n=3, T=2, batch=4, steps=5, log_every=5, eval_every=5,
+                      checkpoint_every=5, eval_batch=4, out=str(tmp_path / "run"))
+    assert train(cfg).status == 0
+    with pytest.raises(UsageError) as again:  # the notebook cell run a second time
+        train(cfg)
+    assert "pass resume=True to continue it" in str(again.value) and "--" not in str(again.value)
 
 
 @pytest.mark.slow  # end to end, tens of seconds: make test-slow (CI runs it)
