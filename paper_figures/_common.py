@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import json
 import os
 import platform
@@ -97,3 +98,22 @@ def run_sweep(name: str, config: Path, args: argparse.Namespace) -> tuple[Path, 
     runs = args.out / f"{name}-runs{'-quick' if args.quick else ''}"
     rc = sweep.run(config, runs, jobs=args.jobs, quick=args.quick)
     return runs, rc, sweep.read_results(runs), dict(config=str(config), quick=args.quick, runs=str(runs))
+
+
+def batch_baseline(row: Mapping, split: str) -> float | None:
+    """The empirical baseline of a generated task's results row on its fixed ``split`` batch
+    (``"val"`` or ``"test"``): the row's own ``{split}_baseline`` where the run recorded it,
+    else recomputed from the task, T, n and eval batch (records made before runs saved it;
+    the batches are a function of their fixed seeds alone)."""
+    value = row.get(f"{split}_baseline")
+    if value is not None:
+        return float(value)
+    return _baselines(row["task"], int(row["T"]), int(row["n"]), int(row["eval_batch"])).get(f"{split}_baseline")
+
+
+@functools.cache
+def _baselines(task: str, T: int, n: int, batch: int) -> dict:
+    from rnnlab.training import tasks
+    from rnnlab.training.evaluation import empirical_baselines
+
+    return empirical_baselines(tasks.make(task, T, n), batch)

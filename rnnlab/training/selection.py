@@ -137,3 +137,18 @@ def select(cells: Mapping[tuple, CellStats], choose: int, order: Sequence | None
         if rest not in best or score < best[rest][0]:
             best[rest] = (score, key)
     return {rest: key for rest, (_, key) in best.items()}
+
+
+def cells(rows: Iterable[Mapping[str, Any]], key: Callable[[Mapping[str, Any]], tuple],
+          seed: Callable[[Mapping[str, Any]], Hashable], metric: str,
+          baseline: Callable[[Mapping[str, Any]], float | None] | None = None,
+          fraction: float = SUCCESS_FRACTION) -> dict[tuple, CellStats]:
+    """:func:`cell_stats` of ``metric`` for every cell ``key(row)`` of a sweep's results rows
+    (each setting and seed once, :func:`group`); a seed succeeds below ``fraction`` times
+    ``baseline(row)`` (the empirical baseline of the batch the metric is measured on; no
+    threshold where it is None)."""
+    out = {}
+    for k, mine in group(rows, key, seed).items():
+        base = baseline(mine[0]) if baseline is not None else None
+        out[k] = cell_stats((outcome(r, metric) for r in mine), None if base is None else fraction * base)
+    return out

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from rnnlab.training.selection import CellStats, cell_stats, group, outcome, select
+from rnnlab.training.selection import CellStats, cell_stats, cells, group, outcome, select
 
 
 def _row(status="complete", **metrics):
@@ -72,3 +72,16 @@ def test_group_counts_a_repeated_setting_and_seed_once():
             {"m": "b", "seed": 0, "v": 4}]
     grouped = group(rows, key=lambda r: r["m"], seed=lambda r: r["seed"])
     assert {k: [r["v"] for r in v] for k, v in grouped.items()} == {"a": [1, 3], "b": [4]}
+
+
+def test_cells_use_each_rows_own_baseline_and_count_every_seed():
+    rows = [dict(model="a", seed=0, status="complete", final_val_mse=0.01, val_baseline=0.2),
+            dict(model="a", seed=1, status="diverged", val_baseline=0.2),
+            dict(model="a", seed=2, status="complete", final_val_mse=0.03, val_baseline=0.2),
+            dict(model="b", seed=0, status="complete", final_val_mse=0.03, val_baseline=0.5)]
+    out = cells(rows, key=lambda r: (r["model"],), seed=lambda r: r["seed"], metric="final_val_mse",
+                baseline=lambda r: r["val_baseline"])
+    # a: thresholds 0.02 -> one success of three, median 0.03 (the diverged seed is inf)
+    assert (out[("a",)].successes, out[("a",)].seeds, out[("a",)].median) == (1, 3, 0.03)
+    assert out[("a",)].threshold == pytest.approx(0.02, rel=1e-15)
+    assert (out[("b",)].successes, out[("b",)].threshold) == (1, pytest.approx(0.05, rel=1e-15))
