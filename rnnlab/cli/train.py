@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 
 from rnnlab.cli import progress
@@ -78,7 +79,7 @@ def _with_default(f) -> str:
 
 
 def _train(args) -> int:
-    from rnnlab.training import config, loop
+    from rnnlab.training import config
 
     file_values = config.load_toml(find_config(args.config)) if args.config else {}
     flags = {name: getattr(args, name) for name in FIELDS}
@@ -88,6 +89,8 @@ def _train(args) -> int:
     check_folder(cfg.run_dir(), "--out")
     check_memory(train_bytes(cfg), f"training {cfg.model} at n={cfg.n}, T={cfg.T}, batch {cfg.batch}, "
                  f"{cfg.seeds} seed(s)")
+    from rnnlab.training import loop  # JAX loads here, once the config is known to be good
+
     return loop.run(cfg)
 
 
@@ -108,7 +111,12 @@ def _models(args) -> int:
 
     if args.task not in tasks.names():
         raise UsageError(f"unknown task {args.task!r}; choose from {', '.join(tasks.names())}")
-    validate(TrainConfig(task=args.task, n=args.n, T=args.T, data=args.data))
+    cfg = TrainConfig(task=args.task, n=args.n, T=args.T, data=args.data)
+    validate(cfg)
+    # The task once on its own: an error of the task or its data (a missing --data folder) is
+    # the command's error, not a reason listed against every model.
+    tasks.make(cfg.task, cfg.T, cfg.n, target=cfg.target, target_seed=cfg.target_seed,
+               permutation_seed=cfg.permutation_seed, data=cfg.data, train_subset=cfg.train_subset)
     # The largest cells hold about four N x N float32 matrices, with their gradients.
     check_memory(2 * 4 * 4 * args.n * args.n, f"building the models at n={args.n}")
     print(f"task {args.task}, n={args.n}, T={args.T}; parameters are trainable real degrees of freedom")
@@ -136,6 +144,8 @@ def _tasks(args) -> int:
 def _drift(args) -> int:
     if args.n < 1 or args.steps < 1 or args.report_every < 1:
         raise UsageError("n, steps and report-every must be >= 1")
+    if not (math.isfinite(args.lr) and args.lr > 0):
+        raise UsageError(f"--lr must be a finite number > 0, got {args.lr}")
     if isinstance(args.json, str):
         raise UsageError(f"--json takes no FILE: it prints JSON on stdout, as in every command "
                          f"(use --json > {args.json})")

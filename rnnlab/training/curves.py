@@ -2,17 +2,23 @@
 
 ``figure(folders)`` reads each folder's ``metrics.jsonl`` and ``summary.json`` / ``config.toml``
 and returns a matplotlib ``Figure`` (built without pyplot, so no backend is chosen and no
-global state is touched): left the training loss, right the evaluation metric (the first of
-``val_mse``, ``val_xent``, ``val_accuracy``, ``test_mse``, ``test_xent`` a run logs: runs log
-validation metrics at every evaluation and test metrics at the end; older records logged
-test metrics at every evaluation of a generated task), one line
-per run and seed, and a dashed line at the task's baseline where the task has one (the loss
-of an input-blind guess) on both panels when the metric is the loss's quantity.
+global state is touched): first the training loss, then one panel per evaluation metric the
+runs log (each run's first of ``val_mse``, ``val_xent``, ``val_accuracy``, ``test_mse``,
+``test_xent``, ``test_accuracy``: runs log validation metrics at every evaluation and test
+metrics at the end; older records logged test metrics at every evaluation of a generated
+task), so a copy run's cross-entropy and an addition run's MSE each keep their own axis. One
+line per run and seed, and a dashed line at each task's baseline where it has one (the loss
+of an input-blind guess) on the loss panel and on the panels of the loss's quantity.
+
+Every folder is read before anything is drawn: a folder that is not a run folder or whose
+metrics are damaged is a :class:`UsageError` naming the file, and nothing is drawn (a torn
+last line, left by a killed run, is dropped as a resume drops it).
 """
 
 from __future__ import annotations
 
 import json
+import numbers
 from pathlib import Path
 
 from rnnlab.errors import UsageError
@@ -35,45 +41,82 @@ def _label(folder: Path) -> str:
 
 def _baseline(folder: Path) -> float | None:
     try:
-        return json.loads((folder / run_folder.SUMMARY).read_text()).get("baseline")
-    except (OSError, json.JSONDecodeError, AttributeError):
+        base = json.loads((folder / run_folder.SUMMARY).read_text()).get("baseline")
+    except (OSError, ValueError, AttributeError):  # no summary yet, or a damaged one: no baseline
         return None
+    return float(base) if isinstance(base, numbers.Real) and not isinstance(base, bool) else None
+
+
+def _number(value) -> bool:
+    return value is None or (isinstance(value, numbers.Real) and not isinstance(value, bool))
+
+
+def read_run(folder: Path) -> list[dict]:
+    """The metrics rows of a run folder, each with an integer ``seed`` and numbers (or null)
+    for the loss and the evaluation metrics; a :class:`UsageError` naming the file otherwise."""
+    rows = run_folder.read_rows(folder)
+    for row in rows:
+        bad = [k for k in ("loss", *EVAL_METRICS) if not _number(row.get(k))]
+        seed = row.get("seed")
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            bad.insert(0, "seed")
+        if bad:
+            raise UsageError(f"{folder / run_folder.METRICS} is damaged: the row of step {row['step']} has a "
+                             f"non-numeric {', '.join(bad)}")
+    return rows
+
+
+def _metric(rows: list[dict]) -> str | None:
+    """The evaluation metric drawn for one run: the first of EVAL_METRICS it logs."""
+    return next((m for m in EVAL_METRICS if any(r.get(m) is not None for r in rows)), None)
 
 
 def figure(folders: list[Path]):
-    """A Figure comparing the runs in ``folders`` (UsageError if one is not a run folder)."""
+    """A Figure comparing the runs in ``folders`` (UsageError if one is not a run folder or
+    its metrics are damaged; every folder is read before anything is drawn)."""
+    runs = [(Path(f), read_run(Path(f))) for f in folders]
+    metrics = list(dict.fromkeys(m for _, rows in runs if (m := _metric(rows))))  # in order of first use
+
     from matplotlib.figure import Figure
 
-    runs = [(Path(f), run_folder.read_rows(Path(f))) for f in folders]
-    fig = Figure(figsize=(10, 4), layout="constrained")
-    ax_loss, ax_eval = fig.subplots(1, 2)
-    metric = next((m for m in EVAL_METRICS if any(m in r for _, rows in runs for r in rows)), None)
-    baselines = set()
+    panels = 1 + max(len(metrics), 1)
+    fig = Figure(figsize=(5 * panels, 4), layout="constrained")
+    ax_loss, *eval_axes = fig.subplots(1, panels)
+    ax_of = dict(zip(metrics, eval_axes))
     for folder, rows in runs:
-        label = _label(folder)
+        label, metric, base = _label(folder), _metric(rows), _baseline(folder)
         seeds = sorted({r["seed"] for r in rows})
         for seed in seeds:
             mine = [r for r in rows if r["seed"] == seed]
             name = label if len(seeds) == 1 else f"{label} seed {seed}"
-            for ax, key, marker in ((ax_loss, "loss", None), (ax_eval, metric, ".")):
-                points = [(r["step"], r[key]) for r in mine if key and r.get(key) is not None]
-                if points:
-                    ax.plot(*zip(*points), label=name, lw=1, marker=marker)
-        base = _baseline(folder)
+            _draw(ax_loss, mine, "loss", name, marker=None)
+            if metric is not None:
+                _draw(ax_of[metric], mine, metric, name, marker=".")
         if base is not None:
-            baselines.add(base)
-    for base in sorted(baselines):
-        ax_loss.axhline(base, color="gray", ls="--", lw=1, label=f"baseline {base:.4g}")
-        if metric in LOSS_LIKE:
-            ax_eval.axhline(base, color="gray", ls="--", lw=1, label=f"baseline {base:.4g}")
+            _baseline_line(ax_loss, base)
+            if metric in LOSS_LIKE:
+                _baseline_line(ax_of[metric], base)
     ax_loss.set(xlabel="step", ylabel="training loss", yscale="log", title="training loss")
-    ax_eval.set(xlabel="step", ylabel=metric or "(no evaluation logged)", title=metric or "")
-    if metric in LOSS_LIKE:
-        ax_eval.set_yscale("log")
-    for ax in (ax_loss, ax_eval):
+    for metric, ax in ax_of.items():
+        ax.set(xlabel="step", ylabel=metric, title=metric, yscale="log" if metric in LOSS_LIKE else "linear")
+    if not metrics:
+        eval_axes[0].set(xlabel="step", ylabel="(no evaluation logged)")
+    for ax in (ax_loss, *eval_axes):
         if ax.lines:
             ax.legend(fontsize=7)
     return fig
+
+
+def _draw(ax, rows: list[dict], key: str, name: str, marker: str | None) -> None:
+    points = [(r["step"], r[key]) for r in rows if r.get(key) is not None]
+    if points:
+        ax.plot(*zip(*points), label=name, lw=1, marker=marker)
+
+
+def _baseline_line(ax, base: float) -> None:
+    label = f"baseline {base:.4g}"
+    if label not in {line.get_label() for line in ax.lines}:  # runs of one task share one line
+        ax.axhline(base, color="gray", ls="--", lw=1, label=label)
 
 
 def write(folders: list[Path], path: Path) -> None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
+
 import jax
 import jax.numpy as jnp
 
 from rnnlab.analysis.unitary import haar_unitary, unitarity_error
+from rnnlab.errors import UsageError, check_int
 from rnnlab.training.optim import cayley_unitary
 
 
@@ -19,6 +22,10 @@ def cayley_drift(n: int, steps: int, lr: float, seed: int = 0, report_every: int
     of ``steps`` Cayley steps (plus the start), each with a fresh gradient whose entries
     are standard circular complex Gaussians. Returns rows ``{"step", "unitarity_error"}``.
     """
+    for name, value in (("n", n), ("steps", steps), ("report_every", report_every)):
+        check_int(value, name)
+    if not (math.isfinite(lr) and lr > 0):
+        raise UsageError(f"lr must be a finite number > 0, got {lr}")
     k_w, k_g = jax.random.split(jax.random.key(seed))
     tx = cayley_unitary(lr, rms_normalise=rms_normalise)
     w = haar_unitary(k_w, n, jnp.complex64)

@@ -55,3 +55,26 @@ def test_listings(capsys):
     assert main(["models", "--task", "system-id", "--n", "16", "--T", "5"]) == 0
     out = capsys.readouterr().out
     assert "full-urnn" in out and " 256 " in out  # only W is trained: N^2 = 256
+
+
+def test_models_with_missing_data_is_one_error_not_one_per_model(tmp_path, capsys):
+    assert main(["models", "--task", "action", "--data", str(tmp_path / "nonexistent")]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and "is not a folder" in err, (out, err)
+
+
+@pytest.mark.parametrize("lr", ["nan", "inf", "0", "-1e-3"])
+def test_cayley_drift_refuses_a_learning_rate_that_is_not_a_positive_number(lr, capsys):
+    assert main(["cayley-drift", "--n", "2", "--steps", "1", f"--lr={lr}"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and "--lr must be a finite number > 0" in err, (out, err)
+
+
+def test_cayley_drift_in_python_names_its_argument():
+    from rnnlab.errors import UsageError
+    from rnnlab.training import cayley_drift
+
+    with pytest.raises(UsageError, match="lr must be a finite number > 0, got nan"):
+        cayley_drift(2, 1, float("nan"))
+    with pytest.raises(UsageError, match="report_every must be a positive integer"):
+        cayley_drift(2, 1, 1e-3, report_every=0)
