@@ -1,6 +1,10 @@
 """Explain a rank deficit: split the Jacobian's null space into the redundancies the
 structure of a parameterization predicts (a reflection's scale and phase, a global phase
 shared by phase factors, adjacent diagonals, a pair of reflections) and a remainder.
+
+:func:`explain_null_space` does it against a measured Jacobian; :func:`named_redundancies`
+counts the same identities without one (a directional derivative each), which is what an
+upper bound on the rank needs at sizes where the Jacobian is too large to form.
 """
 
 from __future__ import annotations
@@ -150,3 +154,58 @@ def explain_null_space(p: Parameterization, jac: np.ndarray, res: RankResult, th
             if share > 0.01:
                 loadings[f.label] = round(share, 3)
     return list(out.values()), unexplained, loadings
+
+
+class _Independent:
+    """Greedy independence of unit vectors by Gram-Schmidt (twice, for stability): a vector is
+    kept when its component outside the span of those kept has norm above ``tol``."""
+
+    def __init__(self, dim: int, tol: float = 1e-6):
+        self.q = np.zeros((dim, 0))
+        self.tol = tol
+
+    def add(self, v: np.ndarray) -> bool:
+        r = v / np.linalg.norm(v)
+        for _ in range(2):
+            r = r - self.q @ (self.q.T @ r)
+        norm = np.linalg.norm(r)
+        if norm <= self.tol:
+            return False
+        self.q = np.column_stack([self.q, r / norm])
+        return True
+
+
+def named_redundancies(p: Parameterization, theta: np.ndarray, rel_tol: float = 1e-8,
+                       probes: int = 4) -> list[Redundancy]:
+    """The known redundancies of ``p`` at ``theta`` (:func:`candidate_redundancies`), each checked
+    to lie in the Jacobian's kernel, counted once each among independent directions.
+
+    No Jacobian is formed: a candidate ``v`` (unit norm) is in the kernel when the directional
+    derivative ``|dW(theta)[v]|_F`` is below ``rel_tol`` times the largest of ``probes`` random
+    unit directions' (a kernel vector gives rounding, 1e-15 of it; the directions that move W
+    give 1e-2 and more for every built-in map). The identities behind the candidates hold at
+    every point, so ``k`` of them independent here bound the generic rank by ``P - k``.
+    """
+    if p.num_params == 0:
+        return []
+    cands = candidate_redundancies(p, theta)
+    if not cands:
+        return []
+    rng = np.random.default_rng(0)
+    dirs = [v / np.linalg.norm(v) for _, _, v in cands]
+    dirs += [r / np.linalg.norm(r) for r in rng.standard_normal((probes, p.num_params))]
+    with jax.enable_x64(True):
+        th = jnp.asarray(theta, jnp.float64)
+        jvp = jax.jit(jax.vmap(lambda v: jnp.linalg.norm(jax.jvp(p.matrix, (th,), (v,))[1])))
+        moved = np.concatenate([np.asarray(jvp(jnp.asarray(np.stack(dirs[i : i + 64]))))
+                                for i in range(0, len(dirs), 64)])
+    tol = rel_tol * moved[len(cands):].max()
+    out: dict[str, Redundancy] = {}
+    kept = _Independent(p.num_params)
+    for (reason, where, _), v, size in zip(cands, dirs, moved):
+        if size <= tol and kept.add(v):
+            red = out.setdefault(reason, Redundancy(reason, 0))
+            red.count += 1
+            if where not in red.where:
+                red.where.append(where)
+    return list(out.values())

@@ -93,16 +93,18 @@ def capacity_command(args) -> int:
     if args.action == "atlas" and args.n == "8":
         args.n = "2:32"
     sizes = parse_sizes(args.n)
-    chosen = _selected(args)
     if args.seeds < 1:
         raise UsageError("--seeds must be >= 1")
     if args.action == "fit" and (args.starts < 1 or args.steps < 1):
         raise UsageError("--starts and --steps must be >= 1")
     if args.plot is not None:
         check_figure(args.plot, "--plot")
+    chosen = _selected(args)  # the registry of maps loads JAX: the flags above are checked first
     if args.action == "atlas":
         check_folder(args.out, "--out")
         return _run_atlas(args)
+    if args.exact and args.action == "rank":
+        _check_exact(args, sizes, chosen)
     _check_memory(args, sizes, chosen)
     return _run_fit(args, sizes, chosen) if args.action == "fit" else _run_rank(args, sizes, chosen)
 
@@ -118,6 +120,31 @@ def fit_bytes(structure, starts: int) -> int:
     return starts * (8 * n * n * (len(structure) + 24) + 4 * 6 * params)
 
 
+def _certificate_only(args, n: int, params: int) -> bool:
+    """``--exact`` where the float64 rank would take the Gram path (minutes, gigabytes): the
+    certificate alone is computed, its F_p sketch never forms the Jacobian."""
+    from rnnlab.capacity.jacobian import uses_gram
+
+    return args.exact and args.action == "rank" and args.exact_method == "modular" and uses_gram(n, params)
+
+
+def _check_exact(args, sizes, chosen) -> None:
+    """Refuse ``--exact`` on a map of the user's own, or at a size whose F_p sketch cannot fit
+    in memory or time, before anything is computed."""
+    from rnnlab.capacity.certificate import USER_MAP_REASON
+    from rnnlab.capacity.modular import check_sketch_fits
+    from rnnlab.capacity.parameterizations import get
+
+    for name in chosen:
+        if ":" in name:
+            raise UsageError(f"--exact: {name}: {USER_MAP_REASON}; without --exact its float64 rank is measured")
+    if args.exact_method == "sympy":
+        return
+    for name in chosen:
+        for n in sizes:
+            check_sketch_fits(name, n, get(name).structure(n, args.layers))
+
+
 def _check_memory(args, sizes, chosen) -> None:
     """Refuse a size that cannot fit before anything of size N^2 is allocated (W0 included)."""
     from rnnlab.capacity.jacobian import jacobian_bytes_for
@@ -127,6 +154,8 @@ def _check_memory(args, sizes, chosen) -> None:
         for n in sizes:
             structure = get(name).structure(n, args.layers)
             params = sum(f.size for f in structure)
+            if _certificate_only(args, n, params):
+                continue  # checked by _check_exact
             if args.action == "fit":
                 check_memory(fit_bytes(structure, args.starts), f"fitting {name} at n={n} ({args.starts} starts)")
             else:
@@ -141,6 +170,16 @@ def _run_rank(args, sizes, chosen) -> int:
     with progress.bar(total=len(sizes) * len(chosen), desc="capacity rank", unit="map") as bar:
         for p in _jobs_lazily(args, sizes, chosen):
             bar.set_postfix_str(f"{p.name} n={p.n}")
+            if _certificate_only(args, p.n, p.num_params):
+                from rnnlab.capacity.certificate import certified_record
+
+                bar.set_postfix_str(f"{p.name} n={p.n} exact (certificate only)")
+                try:
+                    records.append(certified_record(p))
+                except ValueError as e:
+                    raise UsageError(f"--exact: {e}") from None
+                bar.update()
+                continue
             rec = measure(p, seeds=tuple(range(args.seeds))).as_record()
             if args.exact:
                 from rnnlab.capacity.certificate import certify
@@ -212,13 +251,14 @@ def _rank_table(records) -> str:
         head.insert(5, "exact")
     rows = []
     for r in records:
-        row = [r["parameterization"], r["n"], r["layers"] or "-", r["params"], r["rank"], r["manifold_dim"],
-               "yes" if r["full_capacity"] else "NO", _fmt_gap(r["gap"])]
+        row = [r["parameterization"], r["n"], r["layers"] or "-", r["params"], _dash(r["rank"]), r["manifold_dim"],
+               {True: "yes", False: "NO", None: "?"}[r["full_capacity"]],
+               "-" if "rank_source" in r else _fmt_gap(r["gap"])]
         if exact:
             row.insert(5, r.get("exact_rank", "-"))
         rows.append([str(x) for x in row])
     out = [_table(head, rows)]
-    deficient = [r for r in records if not r["full_capacity"]]
+    deficient = [r for r in records if r["full_capacity"] is False]
     if deficient:
         out.append("\nWhy the rank falls short of dim (N^2 on U(N), N(N-1)/2 on O(N); null-space directions of the Jacobian):")
         for r in deficient:
@@ -234,6 +274,10 @@ def _rank_table(records) -> str:
     return "\n".join(out)
 
 
+def _dash(x) -> str:
+    return "-" if x is None else str(x)
+
+
 def _certificate_lines(records) -> list[str]:
     out = []
     for r in records:
@@ -247,6 +291,11 @@ def _certificate_lines(records) -> list[str]:
         out.append(f"    lower bound {r['exact_rank']}: {r['exact_method']}")
         out.append(f"    upper bound {r['upper_bound']}: min(dim {r['manifold_dim']}, P {r['params']} - "
                    f"{r['known_redundancies']} known redundancies)")
+        for skip in r.get("skipped_primes", []):
+            out.append(f"    note: F_{skip['prime']} skipped ({skip['why']}); the next prime was used")
+        if "rank_source" in r:
+            out.append("    float64 rank not measured at this size (it would take the Gram path); "
+                       "drop --exact for it")
         if "modular_rank_at_sympy_point" in r:
             same = r["sympy_rank"] == r["modular_rank_at_sympy_point"]
             out.append(f"    cross-check at one small rational point: sympy over Q(zeta_M) {r['sympy_rank']}, "
@@ -277,7 +326,7 @@ def _restricted_note(records) -> list[str]:
 
     Only rank-deficient sizes (rank < N^2) feed the note: at N <= 5 the map has more
     parameters than U(N) has dimensions, so P - rank there counts surplus, not waste."""
-    measured = [r for r in records if r["parameterization"] == "restricted" and not r["full_capacity"]]
+    measured = [r for r in records if r["parameterization"] == "restricted" and r["full_capacity"] is False]
     if not measured:
         return []
     r = max(measured, key=lambda r: r["n"])
@@ -285,7 +334,7 @@ def _restricted_note(records) -> list[str]:
     # With P = 7N and `lost` wasted directions, rank = 7N - lost < N^2 beyond the larger
     # root of N^2 - 7N + lost = 0.
     first = math.floor((7 + math.sqrt(max(49 - 4 * lost, 0))) / 2) + 1
-    seen = sorted(x["n"] for x in records if x["parameterization"] == "restricted" and not x["full_capacity"])
+    seen = sorted(x["n"] for x in records if x["parameterization"] == "restricted" and x["full_capacity"] is False)
     seen_txt = f" In this run it first falls short at N = {seen[0]}." if seen else ""
     return [
         f"\nNote: restricted wastes {lost} of its 7N parameters at N={r['n']} (listed above); if that holds "

@@ -13,7 +13,7 @@ from rnnlab.capacity.certificate import certify
 from rnnlab.capacity.exact import exact_rank, rational_point
 from rnnlab.capacity.factors import LARGE_HEIGHT, SMALL_HEIGHT, nonzero_tangent
 from rnnlab.capacity.jacobian import jacobian, measure
-from rnnlab.capacity.modular import _projected_jacobian, choose_prime, matmul_mod, modular_rank
+from rnnlab.capacity.modular import choose_prime, matmul_mod, modular_rank, sketch
 from rnnlab.capacity.parameterizations import dft_order
 
 
@@ -62,7 +62,7 @@ def test_givens_is_certified_and_special_angles_are_avoided():
         assert all(abs(t) not in (0, 1) for t in rational_point(p, seed))
     at_zero = [Fraction(0)] * p.num_params  # every rotation the identity, every phase 1
     prime, omega = choose_prime(dft_order(p))
-    z = _projected_jacobian(p, at_zero, prime, omega, dft_order(p), 0)
+    z = sketch(p, at_zero, prime, omega, dft_order(p), 0)
     assert flint.nmod_mat(*z.shape, z.ravel().tolist(), prime).rank() < 57
     for n in (8, 12):  # generic rank N^2 - N + 1, reached and certified
         q = get("givens")(n)
