@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from paper_figures._common import CONFIGS, run_seed, run_sweep, save_figure, save_rows, sweep_parser
+from paper_figures._common import CONFIGS, batch_baseline, run_seed, run_sweep, save_figure, save_rows, sweep_parser
+from rnnlab.training.selection import SUCCESS_FRACTION, cells
 
 NAME = "np_rnn_addition"
 CONFIG = CONFIGS / "np-rnn-addition.toml"
@@ -30,7 +31,12 @@ def _setting(r: dict) -> tuple:
 
 def table_rows(results: list[dict]) -> list[dict]:
     """One row per setting: median and spread of the final test MSE over the seeds that
-    finished, and how many seeds a non-finite loss stopped; then one row per stopped seed."""
+    finished, and how many seeds a non-finite loss stopped; beside them the same setting over
+    all its seeds (:mod:`rnnlab.training.selection`: ``success_rate``, the seeds ending below
+    10% of the empirical baseline of the test batch, a diverged seed failing; ``test_mse_all``,
+    the median with a diverged seed counted as infinite) and ``test_baseline``, the input-blind
+    guess's MSE on the very test batch (the population ``baseline`` differs from it by the
+    batch's sampling error); then one row per stopped seed."""
     finals: dict[tuple, list] = {}
     size: dict[tuple, tuple] = {}
     stopped: dict[tuple, int] = {}
@@ -49,12 +55,16 @@ def table_rows(results: list[dict]) -> list[dict]:
         elif r.get("final_test_mse") is not None:
             finals.setdefault(key, []).append(r["final_test_mse"])
             size[key] = (r["n"], r["num_params"], r["baseline"])
+    every = cells(results, _setting, run_seed, "final_test_mse", lambda r: batch_baseline(r, "test"))
     rows = []
     for key, v in sorted(finals.items()):
         (task, T, model, opt, lr), (n, params, baseline) = key, size[key]
+        alls = every[key]
         rows.append(dict(task=task, T=T, model=model, optimiser=opt, lr=lr, n=n, params=params,
                          test_mse=float(np.median(v)), test_mse_min=min(v), test_mse_max=max(v), seeds=len(v),
-                         diverged=stopped.get(key, 0), baseline=baseline, status="complete"))
+                         diverged=stopped.get(key, 0), baseline=baseline, status="complete",
+                         test_baseline=alls.threshold / SUCCESS_FRACTION, successes=alls.successes,
+                         success_rate=alls.success_rate, test_mse_all=alls.median))
     rows += [dict(zip(("task", "T", "model", "optimiser", "lr"), _setting(r)), n=r["n"], seed=run_seed(r),
                   status=r["status"]) for r in lost]
     return rows
@@ -99,7 +109,7 @@ def _draw(ax, rows: list[dict], task: str, opt: str, axis: str, at, colors: dict
         xs = sorted({r["lr"] for r in sub})
         x_of = "lr"
     one_lr = len({r["lr"] for r in sub}) == 1
-    top = max([r["baseline"] for r in done] + [r["test_mse_max"] for r in done] + [1e-3])
+    top = max([r["test_baseline"] for r in done] + [r["test_mse_max"] for r in done] + [1e-3])
     lost_at: dict = {}
     for model, lr in lines:
         mine = [r for r in sub if r["model"] == model and (lr is None or r["lr"] == lr)]
@@ -127,7 +137,12 @@ def _draw(ax, rows: list[dict], task: str, opt: str, axis: str, at, colors: dict
             ax.annotate(f"{label}: " + (f"all {count} diverged" if count > 1 else "diverged"), (v, y), xytext=(6 if left else -6, -2),
                         textcoords="offset points", fontsize=6, ha="left" if left else "right", color=colors[model])
     if done:
-        ax.axhline(done[0]["baseline"], color="gray", ls="--", label="baseline")
+        # The line a model that learned nothing ends on: the blind guess on this very test batch.
+        bases = sorted({(r[x_of], r["test_baseline"]) for r in done})
+        if axis == "T" and len(bases) > 1:
+            ax.plot(*zip(*bases), color="gray", ls="--", label="baseline (this test batch)")
+        else:
+            ax.axhline(bases[0][1], color="gray", ls="--", label="baseline (this test batch)")
     name = opt.upper() if opt == "sgd" else opt.capitalize()
     if axis == "T":
         title = f"{task}, {name}" + (f" lr {sub[0]['lr']:g}" if one_lr else "")

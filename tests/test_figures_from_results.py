@@ -3,9 +3,11 @@ it without training, and its table holds the numbers of the record's results.csv
 
 import csv
 import importlib
+import math
 import statistics
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,6 +44,20 @@ def test_figure_redraws_from_its_record(name, tmp_path):
                            and key(r) == key(row)}.values())
             assert float(row["test_mse"]) == statistics.median(finals)
             assert int(row["seeds"]) == len(finals)
+            # Over all seeds: a diverged seed fails and counts as infinite in the median; a
+            # success ends below 10% of the blind guess's MSE on this very test batch.
+            stopped = len({r["final_seed"] for r in results if r["status"] == "diverged" and key(r) == key(row)})
+            everyone = finals + [math.inf] * stopped
+            assert float(row["test_mse_all"]) == statistics.median(everyone)
+            assert float(row["success_rate"]) == sum(v < 0.1 * float(row["test_baseline"]) for v in finals) / len(everyone)
+        # The baseline drawn is the blind guess's MSE on the very test batch of each T.
+        from rnnlab.training import tasks
+        from rnnlab.training.evaluation import fixed_batch
+
+        for row in (r for r in table if r["status"] == "complete" and r["task"] == "addition"):
+            _, y = fixed_batch(tasks.make("addition", int(row["T"]), 100), "test", 1000)
+            measured = float(np.mean((np.asarray(y, np.float64) - 1.0) ** 2))
+            assert float(row["test_baseline"]) == pytest.approx(measured, rel=1e-5)
     elif name == "full_urnn_system_id":
         for row in table:
             finals = [float(r["final_test_mse"]) for r in results
@@ -68,7 +84,8 @@ def test_np_rnn_addition_draws_a_learning_rate_search_beside_the_t_sweep():
 
     def run(model, T, opt, lr, mse, status="complete"):
         return dict(task="addition", T=T, model=model, optimiser=opt, lr=lr, n=100, num_params=10401,
-                    baseline=0.167, status=status, final_test_mse=mse if status == "complete" else None, seed=0)
+                    baseline=0.167, status=status, final_test_mse=mse if status == "complete" else None, seed=0,
+                    test_baseline=0.16)
 
     results = [run("np-rnn", T, "adam", 1e-3, mse) for T, mse in ((150, 0.003), (200, 0.02))]
     results += [run("np-rnn", 150, "sgd", lr, mse) for lr, mse in ((1e-3, 0.16), (1e-2, 0.05))]
@@ -87,12 +104,15 @@ def test_np_rnn_addition_counts_a_seed_that_ran_twice_once():
 
     def run(seed, mse, status="complete"):
         return dict(task="addition", T=150, model="irnn", optimiser="sgd", lr=1e-2, n=100, num_params=10401,
-                    baseline=0.167, status=status, final_test_mse=mse, seed=seed)
+                    baseline=0.167, status=status, final_test_mse=mse, seed=seed, test_baseline=0.16)
 
     rows = fig.table_rows([run(0, 0.01), run(0, 0.01), run(1, 0.03), run(2, 0.05), run(3, None, "diverged"),
                            run(3, None, "diverged")])
     done = [r for r in rows if r["status"] == "complete"]
     assert [(r["test_mse"], r["seeds"], r["diverged"]) for r in done] == [(0.03, 3, 1)]
+    # Over all four seeds (seed 3 diverged: infinite, a failure): median (0.03 + 0.05) / 2,
+    # one success below 10% of the batch baseline 0.16.
+    assert (done[0]["test_mse_all"], done[0]["success_rate"]) == (pytest.approx(0.04, rel=1e-15), 0.25)
     assert [(r["seed"], r["status"]) for r in rows if r["status"] != "complete"] == [(3, "diverged")]
     # Seeds vmapped in one point share the point's seed and differ in final_seed: all count.
     vmapped = [run(0, mse) | {"final_seed": k} for k, mse in enumerate((0.01, 0.02, 0.04))]
