@@ -10,7 +10,7 @@ import time
 from benchmarks import format_table, write_json
 
 #: Benchmark modules in table order (one per row of the README performance table).
-NAMES = ("relu_step", "urnn_step", "retraction", "capacity_rank", "capacity_gram", "capacity_certificate", "seeds_vmap", "host_devices", "paper_steps")
+NAMES = ("relu_step", "urnn_step", "retraction", "capacity_rank", "capacity_gram", "capacity_certificate", "seeds_vmap", "host_devices", "paper_steps", "cli_start")
 DEFAULT_OUT = "benchmarks/results.json"
 
 

@@ -10,15 +10,34 @@ import argparse
 import json
 import math
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from rnnlab.cli import progress
 from rnnlab.cli.outputs import check_figure, figure_data_path, save_figure, write_json
-from rnnlab.dynamics.relu_map import CASES
 from rnnlab.errors import UsageError
 from rnnlab.memory import check_memory
 
-CASE_NAMES = tuple(CASES)
+
+class _CaseNames(Sequence):
+    """The names of :data:`rnnlab.dynamics.relu_map.CASES`, read when argparse first needs them
+    (to check ``--case`` or print its help): building the parser, as ``rnnlab --help`` and every
+    other command do, then loads no numpy."""
+
+    def _names(self) -> tuple[str, ...]:
+        from rnnlab.dynamics.relu_map import CASES
+
+        return tuple(CASES)
+
+    def __getitem__(self, index):
+        return self._names()[index]
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+
+CASE_NAMES = _CaseNames()
+CASE_HELP = "one of the paper's four 2-unit cases: %(choices)s"
 
 
 def register(subparsers) -> None:
@@ -51,7 +70,7 @@ def register(subparsers) -> None:
         "(--case, --eig) or the paper's four cases side by side (--all).",
     )
     src = p.add_mutually_exclusive_group(required=True)
-    src.add_argument("--case", choices=CASE_NAMES, help="one of the paper's four 2-unit cases")
+    src.add_argument("--case", choices=CASE_NAMES, metavar="CASE", help=CASE_HELP)
     src.add_argument("--eig", type=float, nargs=2, metavar=("L1", "L2"),
                      help="2x2 symmetric W with eigenvalues L1, L2")
     src.add_argument("--all", action="store_true", help="the four cases side by side")
@@ -93,7 +112,7 @@ def _add_weight_source(p: argparse.ArgumentParser) -> None:
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--eig", type=float, nargs=2, metavar=("L1", "L2"),
                      help="2x2 symmetric W with eigenvalues L1, L2")
-    src.add_argument("--case", choices=CASE_NAMES, help="one of the paper's four 2-unit cases")
+    src.add_argument("--case", choices=CASE_NAMES, metavar="CASE", help=CASE_HELP)
     src.add_argument("--weights", type=Path, metavar="FILE.npy", help="any square W saved with numpy.save")
     p.add_argument("--angle", type=float, default=None, metavar="DEG",
                    help="angle of L1's eigenvector from the h1 axis, degrees (default 30; "
@@ -192,7 +211,7 @@ def portrait_command(args) -> int:
     check_figure(args.out, "--out")
     angle = DEFAULT_ANGLE if args.angle is None else args.angle
     if args.all:
-        chosen = [(name, CASES[name]) for name in CASE_NAMES]
+        chosen = list(CASES.items())
     elif args.case:
         chosen = [(args.case, CASES[args.case])]
     else:

@@ -15,14 +15,12 @@
 
 from __future__ import annotations
 
-from rnnlab.dynamics import initializers
-from rnnlab.dynamics.initializers import (
-    ALPHA_READINGS,
-    DEFAULT_ALPHA,
-    input_alpha,
-    input_weights,
-    output_weights,
-)
+import importlib
+
+# The maps, fixed sets and portraits need only numpy and load with the package; the modules
+# built on JAX (initialisers, propagation, spectrum) load on first use of one of their names
+# (PEP 562), so that the command line can list the cases, print its help or a usage error
+# without importing JAX.
 from rnnlab.dynamics.relu_map import (
     CASES,
     Outcomes,
@@ -34,13 +32,41 @@ from rnnlab.dynamics.relu_map import (
 )
 from rnnlab.dynamics.fixed_points import FixedSet, fixed_points, visited_supports
 from rnnlab.dynamics.portrait import portrait, portrait_figure, portrait_panel
-from rnnlab.dynamics.propagation import Propagation, propagate, propagation_figure, measure_trajectory
-from rnnlab.dynamics.spectrum import (
-    marchenko_pastur_density,
-    np_eigenvalues,
-    np_predicted_density,
-    ks_distance,
-)
+
+_LAZY = {
+    "ALPHA_READINGS": "initializers",
+    "DEFAULT_ALPHA": "initializers",
+    "input_alpha": "initializers",
+    "input_weights": "initializers",
+    "output_weights": "initializers",
+    "Propagation": "propagation",
+    "measure_trajectory": "propagation",
+    "propagate": "propagation",
+    "propagation_figure": "propagation",
+    "ks_distance": "spectrum",
+    "marchenko_pastur_density": "spectrum",
+    "np_eigenvalues": "spectrum",
+    "np_predicted_density": "spectrum",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    else:  # a submodule, as ``rnnlab.dynamics.initializers``
+        try:
+            value = importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.{name}":
+                raise
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
 
 __all__ = [
     "ALPHA_READINGS",

@@ -43,7 +43,6 @@ import itertools
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.optimize
 
 from rnnlab.dynamics.relu_map import check_weights, relu_step
 from rnnlab.errors import UsageError
@@ -119,6 +118,8 @@ def _slack_lp(a_ub: np.ndarray, b_ub: np.ndarray, a_eq, b_eq, cap: float = 1.0):
     point satisfying all of them strictly exists. Returns ``(t, z)``, or ``None`` when the
     equalities cannot hold. The cap keeps the LP bounded on unbounded pieces (rays, cones).
     """
+    import scipy.optimize  # here, not at import: the command line lists the cases without it
+
     d = a_ub.shape[1]
     cost = np.zeros(d + 1)
     cost[-1] = -1.0
@@ -137,6 +138,8 @@ def _slack_lp(a_ub: np.ndarray, b_ub: np.ndarray, a_eq, b_eq, cap: float = 1.0):
 
 def _max_slack(i: int, a_ub: np.ndarray, b_ub: np.ndarray, cap: float = 1.0) -> float:
     """The largest slack ``b_i - a_i z`` (capped) of constraint ``i`` on ``a_ub z <= b_ub``."""
+    import scipy.optimize
+
     d = a_ub.shape[1]
     cost = np.zeros(d + 1)
     cost[-1] = -1.0

@@ -19,33 +19,43 @@
 
 from __future__ import annotations
 
-from rnnlab.training.config import TrainConfig
-from rnnlab.training.loop import (
-    TrainState,
-    build,
-    init_state,
-    make_train_step,
-    make_train_chunk,
-    run,
-)
-from rnnlab.training.evaluation import make_eval
-from rnnlab.training.lock import FolderLock
-from rnnlab.training.optim import cayley_unitary
-from rnnlab.training.drift import cayley_drift
-from rnnlab.training.result import TrainResult, train
+import importlib
 
-__all__ = [
-    "FolderLock",
-    "TrainConfig",
-    "TrainResult",
-    "TrainState",
-    "build",
-    "cayley_drift",
-    "cayley_unitary",
-    "init_state",
-    "make_eval",
-    "make_train_chunk",
-    "make_train_step",
-    "run",
-    "train",
-]
+# What ``rnnlab.training`` exports, and the module each name comes from. They load on first
+# use (PEP 562), so that the command line can read a config's fields, and print its help or
+# a usage error, without importing JAX.
+_EXPORTS = {
+    "FolderLock": "lock",
+    "TrainConfig": "config",
+    "TrainResult": "result",
+    "TrainState": "loop",
+    "build": "loop",
+    "cayley_drift": "drift",
+    "cayley_unitary": "optim",
+    "init_state": "loop",
+    "make_eval": "evaluation",
+    "make_train_chunk": "loop",
+    "make_train_step": "loop",
+    "run": "loop",
+    "train": "result",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+    else:  # a submodule, as ``rnnlab.training.loop`` after ``import rnnlab.training``
+        try:
+            value = importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.{name}":
+                raise
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

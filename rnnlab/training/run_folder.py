@@ -21,16 +21,19 @@ import json
 import math
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
 from rnnlab.errors import UsageError
 from rnnlab.files import atomic_write
 from rnnlab.training import config as config_mod
 from rnnlab.training.config import TrainConfig
+
+# JAX loads in the checkpoint functions only: reading metrics (rnnlab plot) and checking a
+# folder need none of it, and importing it takes seconds.
+if TYPE_CHECKING:
+    import jax
 
 CHECKPOINT = "checkpoint.npz"
 #: The executable checkpoint format of rnnlab 0.1.0 runs, refused on resume.
@@ -46,6 +49,8 @@ CHECKPOINT_VERSION = 2
 def save_checkpoint(path: Path, state, step: int, elapsed: float, data_keys: jax.Array,
                     lr_scale: float = 1.0, rollbacks: int = 0) -> None:
     """Write ``state`` (any pytree of arrays) and the run's counters to ``path`` atomically."""
+    import jax
+
     arrays = {"state" + jax.tree_util.keystr(p): np.asarray(leaf)
               for p, leaf in jax.tree_util.tree_flatten_with_path(state)[0]}
     arrays.update({
@@ -160,6 +165,9 @@ def load_checkpoint(path: Path, like, data_keys: jax.Array):
     of ``like`` (arrays or ``jax.ShapeDtypeStruct``), and :func:`read_checkpoint_meta`'s
     counters. Refuses a damaged file and a checkpoint of another run, comparing the arrays'
     headers with ``like`` before any array is read."""
+    import jax
+    import jax.numpy as jnp
+
     headers = _headers(path)
     meta = _meta(headers, path)
     leaves_with_paths, treedef = jax.tree_util.tree_flatten_with_path(like)
