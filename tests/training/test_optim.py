@@ -187,3 +187,20 @@ def test_every_shipped_full_mode_config_builds_an_optimiser_that_takes_a_step(mo
                     assert float(unitarity_error(v)) < 1e-5, (path.name, point.name, k)
                     seen.add((cfg.rms_normalise, cfg.optimiser))
     assert (True, "rmsprop") in seen and (False, "rmsprop") in seen  # both Cayley steps were taken
+
+
+@pytest.mark.parametrize("rms", [False, True])
+def test_a_zero_cayley_rate_freezes_w_exactly(rms):
+    # configs/full-urnn-mnist-unitary-step.toml freezes W with unitary_lr = 0: the update must
+    # be exactly zero (not merely small) while the other leaves still move.
+    w = haar_unitary(jax.random.key(3), 5, jnp.complex64)
+    params = {"W": w, "v": jnp.ones(3)}
+    tx = optim.combined({"W": "unitary", "v": "euclidean"}, optim.euclidean("sgd", 0.1, clip=0.0),
+                        optim.cayley_unitary(0.0, rms_normalise=rms))
+    state = tx.init(params)
+    for k in range(3):
+        g = jax.random.normal(jax.random.key(10 + k), (5, 5), jnp.complex64) * 7
+        updates, state = tx.update({"W": g, "v": jnp.ones(3)}, state, params)
+        params = optax.apply_updates(params, updates)
+    np.testing.assert_array_equal(params["W"], w)
+    np.testing.assert_allclose(params["v"], 1 - 0.3, rtol=1e-6)
