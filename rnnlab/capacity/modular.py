@@ -337,13 +337,16 @@ class SketchCost:
     seconds: float
     params: int
 
+    def describe_time(self) -> str:
+        t = self.seconds
+        when = f"{t:.0f} s" if t < 120 else f"{t / 60:.0f} min" if t < 7200 else f"{t / 3600:.1f} h"
+        return f"about {when} on a 2-core CPU"
+
     def describe(self) -> str:
         from rnnlab.memory import format_bytes
 
-        t = self.seconds
-        when = f"{t:.0f} s" if t < 120 else f"{t / 60:.0f} min" if t < 7200 else f"{t / 3600:.1f} h"
         return (f"a {self.params} x {self.params} sketch ranked over F_p: about {format_bytes(self.bytes)} and "
-                f"{when} on a 2-core CPU")
+                f"{self.describe_time()[6:]}")
 
 
 def sketch_cost(n: int, factors) -> SketchCost:
@@ -373,12 +376,13 @@ def check_sketch_fits(name: str, n: int, factors, max_seconds: float = MAX_SECON
     from rnnlab.memory import check_memory
 
     cost = sketch_cost(n, factors)
-    what = f"certifying {name} at n={n} ({cost.describe()})"
+    what = f"certifying {name} at n={n}"
     if n >= 1 << 14:
-        raise UsageError(f"{what}: exact products mod p need n < {1 << 14}")
-    check_memory(cost.bytes, what)
+        raise UsageError(f"{what} ({cost.describe()}): exact products mod p need n < {1 << 14}")
+    check_memory(cost.bytes, f"{what} (a {cost.params} x {cost.params} sketch ranked over F_p, "
+                 f"{cost.describe_time()})")
     if cost.seconds > max_seconds:
-        raise UsageError(f"{what} would take longer than the {max_seconds / 3600:g} h allowed")
+        raise UsageError(f"{what} ({cost.describe()}) would take longer than the {max_seconds / 3600:g} h allowed")
     return cost
 
 
