@@ -168,3 +168,119 @@ For simplicity, JAX has removed its internal frames from the traceback of the fo
     assert point.crash_line(["step 10", "rnnlab train: error: bad", "bye"]) == "rnnlab train: error: bad"
     assert point.crash_line(["Killed"]) == "Killed" and point.crash_line([]) == "no output"
     assert point.crash_line(["rnnlab train: interrupted", "Killed"]) == "Killed"
+
+
+# ---------------------------------------------------------------- nothing lost, nothing outside
+# These fake finished points (a run folder whose summary.json shows all its steps, as
+# `rnnlab train` leaves it) so that the sweep skips them and starts no train process.
+
+COLUMNS = SWEEP.replace('model = ["irnn", "np-rnn"]', 'model = ["irnn"]\nT = [4, 6]')
+
+
+def _fake_point(out, name, *, T, steps=5, mse=0.25):
+    from rnnlab.training import config as config_mod
+
+    cfg = config_mod.TrainConfig(task="addition", model="irnn", n=3, T=T, steps=steps, batch=4, log_every=5,
+                                 eval_every=5, eval_batch=8, seeds=2)
+    run = out / name
+    run.mkdir(parents=True)
+    (run / "config.toml").write_text(config_mod.to_toml(cfg.identity()))
+    final = [{"step": steps, "seed": s, "loss": mse, "test_mse": mse + s} for s in range(2)]
+    (run / "summary.json").write_text(json.dumps({"num_params": 25, "steps": steps, "wall_time": 1.0,
+                                                  "baseline": 0.17, "final": final}))
+    (run / "metrics.jsonl").write_text("".join(json.dumps(line) + "\n" for line in final))
+
+
+def test_a_column_run_with_where_keeps_the_other_columns_results(tmp_path, capsys):
+    # Two columns run one after the other (the README's "one column" command): results.csv,
+    # summary.csv and sweep.json cover both, and a record of the folder keeps both.
+    spec = tmp_path / "s.toml"
+    spec.write_text(COLUMNS)
+    out = tmp_path / "out"
+    _fake_point(out, "model-irnn_T-4", T=4, mse=0.25)
+    _fake_point(out, "model-irnn_T-6", T=6, steps=7, mse=0.5)  # run earlier with --steps 7
+    assert main(["sweep", str(spec), "--out", str(out), "--quick", "--no-progress", "--where", "T=4"]) == 0
+    assert main(["sweep", str(spec), "--out", str(out), "--quick", "--no-progress", "--where", "T=6"]) == 0
+    assert "with 1 point(s) of earlier calls" in capsys.readouterr().out
+    rows = list(csv.DictReader(open(out / "results.csv")))
+    assert [(r["point"], r["final_seed"], r["status"]) for r in rows] == [
+        ("model-irnn_T-4", "0", "complete"), ("model-irnn_T-4", "1", "complete"),
+        ("model-irnn_T-6", "0", "complete"), ("model-irnn_T-6", "1", "complete")]
+    assert [float(r["final_test_mse"]) for r in rows] == [0.25, 1.25, 0.5, 1.5]
+    assert [r["steps"] for r in rows] == ["5", "5", "7", "7"]  # how each point ran (T = 6: --steps 7)
+    summary = {r["point"]: r for r in csv.DictReader(open(out / "summary.csv"))}
+    assert sorted(summary) == ["model-irnn_T-4", "model-irnn_T-6"]
+    assert float(summary["model-irnn_T-4"]["test_mse_median"]) == 0.75
+    made = json.loads((out / "sweep.json").read_text())
+    assert made["points"] == ["model-irnn_T-4", "model-irnn_T-6"]
+    assert [c["where"] for c in made["calls"]] == [{"T": "4"}, {"T": "6"}]
+    assert main(["records", str(out), "--to", str(tmp_path / "rec")]) == 0
+    with open(tmp_path / "rec" / "results.csv", newline="") as fh:
+        assert len(list(csv.DictReader(fh))) == 4
+
+
+def test_a_second_sweep_on_the_same_folder_is_refused(tmp_path, capsys):
+    from rnnlab.training.lock import FolderLock
+
+    spec = tmp_path / "s.toml"
+    spec.write_text(COLUMNS)
+    out = tmp_path / "out"
+    _fake_point(out, "model-irnn_T-4", T=4)
+    _fake_point(out, "model-irnn_T-6", T=6)
+    with FolderLock(out, "sweep folder"):  # as a first sweep, still running, holds it
+        assert main(["sweep", str(spec), "--out", str(out), "--quick", "--no-progress"]) == 2
+        err = capsys.readouterr().err
+        assert f"sweep folder {out} is in use by process" in err and err.count("\n") == 1
+    assert not (out / "results.csv").exists() and not (out / "sweep.json").exists()
+    assert main(["sweep", str(spec), "--out", str(out), "--quick", "--no-progress"]) == 0  # free again
+
+
+@pytest.mark.parametrize("key", ["../../escaped", "/tmp/rnnlab-abs-escape", "sub/dir", ".hidden"])
+def test_a_grid_key_that_is_a_path_is_refused(key, tmp_path, capsys):
+    spec = tmp_path / "sweeps" / "s.toml"
+    spec.parent.mkdir()
+    spec.write_text(SWEEP.replace('model = ["irnn", "np-rnn"]', f'"{key}" = [{{model = "irnn"}}, {{model = "lstm"}}]'))
+    out = tmp_path / "sweeps" / "out"
+    assert main(["sweep", str(spec), "--out", str(out), "--quick", "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert f"grid key {key!r} names run folders" in err and err.count("\n") == 1
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["s.toml", "sweeps"]
+
+
+def test_a_point_folder_that_links_outside_the_sweep_folder_is_refused(tmp_path, capsys):
+    spec = tmp_path / "s.toml"
+    spec.write_text(SWEEP)
+    out, elsewhere = tmp_path / "out", tmp_path / "elsewhere"
+    out.mkdir()
+    elsewhere.mkdir()
+    (out / "model-irnn").symlink_to(elsewhere)
+    assert main(["sweep", str(spec), "--out", str(out), "--quick", "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "is a link to" in err and "outside" in err and err.count("\n") == 1
+    assert list(elsewhere.iterdir()) == [] and sorted(p.name for p in out.iterdir()) == ["model-irnn"]
+    (out / "model-irnn").unlink()
+    (out / "model-irnn.log").symlink_to(elsewhere / "stolen.log")  # a file name of the point, too
+    assert main(["sweep", str(spec), "--out", str(out), "--quick", "--no-progress"]) == 2
+    assert "model-irnn.log is a link to" in capsys.readouterr().err
+    assert list(elsewhere.iterdir()) == []
+
+
+@pytest.mark.parametrize("name, content, fragment", [
+    ("model-irnn_T-4/summary.json", b"\x89PNG\r\n\x1a\n\x00\xff", "cannot read this run summary"),
+    ("model-irnn_T-4/summary.json", b"[]", "holds list, not a JSON object"),
+    ("model-irnn_T-4/summary.json", b'{"steps": "five"}', "not a run summary"),
+    ("model-irnn_T-6.status.json", b"\xff\xfe\x00garbage", "cannot read this point status"),
+    ("model-irnn_T-6.status.json", b'{"status": 3}', "not a point status"),
+    ("sweep.json", b"\x00\x01\x02", "cannot read this sweep description"),
+])
+def test_a_damaged_file_in_the_sweep_folder_is_one_line(name, content, fragment, tmp_path, capsys):
+    spec = tmp_path / "s.toml"
+    spec.write_text(COLUMNS)
+    out = tmp_path / "out"
+    _fake_point(out, "model-irnn_T-4", T=4)
+    _fake_point(out, "model-irnn_T-6", T=6)
+    (out / name).write_bytes(content)
+    assert main(["sweep", str(spec), "--out", str(out), "--quick", "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert str(out / name) in err and fragment in err and err.count("\n") == 1
+    assert not (out / "results.csv").exists()

@@ -186,3 +186,22 @@ def test_a_worker_that_cannot_see_the_sweep_folder_refuses_to_train(tmp_path):
     with pytest.raises(UsageError, match="not this sweep's folder"):
         sweep_ray.run_on_worker(point, str(tmp_path / "other"), "0123")
     assert not (tmp_path / "other" / point.name).exists()
+
+
+def test_a_ray_cluster_that_does_not_answer_leaves_no_folder(tmp_path, capsys, monkeypatch):
+    # Checked first, written after: joining the cluster fails before sweep.json or a row of
+    # "incomplete" points is written. A stand-in for Ray whose init fails as Ray's does
+    # when `--address auto` finds no cluster.
+    import types
+
+    def init(**kwargs):
+        raise ConnectionError("Could not find any running Ray instance. Please specify the one to connect to.")
+
+    monkeypatch.setitem(sys.modules, "ray", types.SimpleNamespace(is_initialized=lambda: False, init=init))
+    spec = tmp_path / "s.toml"
+    spec.write_text(SWEEP)
+    out = tmp_path / "o"
+    assert main(["sweep", str(spec), "--out", str(out), "--backend", "ray", "--address", "auto", "--no-progress"]) == 2
+    captured = capsys.readouterr()
+    assert "cannot start or join Ray at auto: Could not find any running Ray instance" in captured.err
+    assert captured.err.count("\n") == 1 and not out.exists()

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from rnnlab.errors import UsageError
+from rnnlab.file_names import plain_name
 from rnnlab.training import config as config_mod
 
 SECTIONS = ("grid", "quick")
+#: A grid key that is not a config key (one that sets several keys together) names run
+#: folders, so it is a plain word: letters, digits, ``_ . + -``, not starting with ``.``.
+_GROUP_KEY = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+-]*")
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,9 @@ def load(path: str | Path) -> Sweep:
         if not isinstance(values, list) or not values:
             raise UsageError(f"grid key {k!r} must be a non-empty list, got {values!r}")
         if all(isinstance(v, dict) for v in values):
+            if not _GROUP_KEY.fullmatch(k):
+                raise UsageError(f"grid key {k!r} names run folders, so it must be a plain word "
+                                 "(letters, digits, _ . + -, not starting with '.')")
             grid[k] = [{_key(a): b for a, b in v.items()} for v in values]
         elif any(isinstance(v, dict) for v in values):
             raise UsageError(f"grid key {k!r} mixes tables and values")
@@ -97,9 +105,10 @@ def _matches(cfg: config_mod.TrainConfig, where: dict[str, str]) -> bool:
 
 
 def points(sweep: Sweep, *, quick: bool = False, overrides: dict[str, Any] | None = None,
-           where: dict[str, str] | None = None) -> list[Point]:
+           where: dict[str, str] | None = None, build: bool = True) -> list[Point]:
     """Every grid point's resolved, validated config (building each run checks the names);
-    with ``where``, only the points whose config has those values (see :func:`parse_where`)."""
+    with ``where``, only the points whose config has those values (see :func:`parse_where`).
+    ``build=False`` skips building the runs (a cheap listing of the grid's points)."""
     from rnnlab.training import loop
 
     base, grid = dict(sweep.base), dict(sweep.grid)
@@ -120,8 +129,10 @@ def points(sweep: Sweep, *, quick: bool = False, overrides: dict[str, Any] | Non
         cfg = config_mod.resolve({k: config_mod._coerce(k, v) for k, v in flat.items()}, {})
         if where and not _matches(cfg, where):
             continue
-        loop.build(cfg)
+        if build:
+            loop.build(cfg)
         name = "_".join(f"{k}-{slug(v)}" for k, v in values.items()) or "point"
+        plain_name(name, "grid point")
         out.append(Point(name, values, cfg))
     if where and not out:
         shown = " ".join(f"{k}={v}" for k, v in where.items())

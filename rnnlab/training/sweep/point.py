@@ -17,17 +17,54 @@ from pathlib import Path
 from typing import Any
 
 from rnnlab.devices import ENV, xla_flags_with
+from rnnlab.errors import UsageError
+from rnnlab.file_names import inside
 from rnnlab.training import config as config_mod
 from rnnlab.training.sweep.grid import Point
 
 DIVERGED = "non-finite loss or gradient"  # how rnnlab train says it stopped a diverging run
 
 
-def finished(folder: Path, steps: int) -> bool:
+def read_json_object(path: Path, what: str) -> dict[str, Any] | None:
+    """The JSON object in ``path``, None if there is no such file; :class:`UsageError` naming
+    the file if it cannot be read or holds anything but a JSON object (``what``: its role)."""
     try:
-        return json.loads((folder / "summary.json").read_text())["steps"] >= steps
-    except (FileNotFoundError, json.JSONDecodeError, KeyError):
-        return False
+        data = json.loads(path.read_bytes().decode())
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:  # ValueError: bad JSON, and bytes that are not UTF-8
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+        raise UsageError(f"{path}: cannot read this {what} ({why}); move it away to rerun the point") from None
+    if not isinstance(data, dict):
+        raise UsageError(f"{path}: this {what} holds {type(data).__name__}, not a JSON object; "
+                         "move it away to rerun the point")
+    return data
+
+
+def read_summary(folder: Path) -> dict[str, Any] | None:
+    """A run folder's ``summary.json`` (None if it has none yet), checked: a JSON object whose
+    ``steps`` is a whole number and ``final`` a list of objects; else :class:`UsageError`."""
+    summary = read_json_object(folder / "summary.json", "run summary")
+    if summary is None:
+        return None
+    steps, final = summary.get("steps"), summary.get("final", [])
+    if isinstance(steps, bool) or not isinstance(steps, int) or not isinstance(final, list) or not all(
+            isinstance(line, dict) for line in final):
+        raise UsageError(f"{folder / 'summary.json'}: not a run summary (needs a whole number 'steps' and a "
+                         "list 'final'); move it away to rerun the point")
+    return summary
+
+
+def finished(folder: Path, steps: int) -> bool:
+    summary = read_summary(folder)
+    return summary is not None and summary["steps"] >= steps
+
+
+def check_paths(out: Path, point: Point) -> None:
+    """Refuse a point whose run folder, config, log or status file in ``out`` is a link to
+    somewhere outside ``out`` (training would write there)."""
+    for name in (point.name, f"{point.name}.toml", f"{point.name}.log", f"{point.name}.status.json"):
+        inside(out, name, f"grid point {point.name}")
 
 
 @dataclass(frozen=True)
@@ -142,11 +179,13 @@ def _status_file(out: Path, point: Point) -> Path:
 
 def recorded(out: Path, point: Point) -> dict[str, Any] | None:
     """What the last sweep recorded for a point that did not complete (``status`` diverged or
-    failed, ``detail``, ``attempts``), or None."""
-    try:
-        return json.loads(_status_file(out, point).read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
-        return None
+    failed, ``detail``, ``attempts``), or None; :class:`UsageError` for a damaged file."""
+    path = _status_file(out, point)
+    seen = read_json_object(path, "point status")
+    if seen is not None and (seen.get("status") not in ("diverged", "failed") or not isinstance(seen.get("detail"), str)):
+        raise UsageError(f"{path}: not a point status (needs 'status' diverged or failed and a 'detail'); "
+                         "move it away to rerun the point")
+    return seen
 
 
 def record(out: Path, point: Point, outcome: Outcome, attempts: int) -> None:

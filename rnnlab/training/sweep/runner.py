@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import uuid
@@ -12,9 +13,13 @@ from typing import Any
 
 from rnnlab.devices import worker_devices
 from rnnlab.errors import UsageError
+from rnnlab.files import atomic_write
+from rnnlab.training.lock import FolderLock
 from rnnlab.training.sweep.grid import Point, load, points
-from rnnlab.training.sweep.point import Outcome, attempt, interrupt_children, record, skip_reason
-from rnnlab.training.sweep.results import SUMMARY, gather, summarize, summary_table
+from rnnlab.training.sweep.point import (Outcome, attempt, check_paths, interrupt_children, read_json_object, record,
+                                         skip_reason)
+from rnnlab.training.sweep.results import (RESULTS, SUMMARY, earlier_rows, folder_points, gather, summarize,
+                                           summary_table)
 
 BACKENDS = ("local", "ray")
 ATTEMPTS = 2  # a point that crashes (or whose worker dies) is tried once more, then recorded as failed
@@ -63,9 +68,15 @@ def run(path: str | Path, out: str | Path | None = None, *, jobs: int = 1, quick
     """Run the sweep in ``path`` (only the points matching ``where``, if given) on ``backend``
     (``local``: ``jobs`` child processes; ``ray``: one Ray task of ``cpus_per_run`` CPUs per
     point, on the cluster at ``address`` or a local one). 0 if every point completed or
-    diverged, 1 if any failed. ``results.csv`` and ``summary.csv`` cover the points of this
-    call; on Ctrl-C they are written for what finished, and the run folders keep their
-    checkpoints, so the same command continues."""
+    diverged, 1 if any failed.
+
+    Everything is checked before anything is written: the file, the points, the paths they
+    write to, and (for ``ray``) that the cluster answers. The sweep then holds the folder's
+    lock (:class:`~rnnlab.training.lock.FolderLock`, ``OUT/.lock``) to its end, so a second
+    sweep on the same folder is refused instead of racing it point by point.
+    ``results.csv``, ``summary.csv`` and ``sweep.json`` cover every point of the folder (the
+    points of earlier calls with other ``where`` kept); on Ctrl-C they are written for what
+    finished, and the run folders keep their checkpoints, so the same command continues."""
     if backend not in BACKENDS:
         raise UsageError(f"unknown backend {backend!r} (choose from {', '.join(BACKENDS)})")
     if jobs < 1:
@@ -82,41 +93,69 @@ def run(path: str | Path, out: str | Path | None = None, *, jobs: int = 1, quick
 
         sweep_ray.import_ray()
         sweep_ray.check_address(address)
-    pts = points(load(path), quick=quick, overrides=overrides, where=where)
+    spec = load(path)
+    pts = points(spec, quick=quick, overrides=overrides, where=where)
+    grid = points(spec, quick=quick, overrides=overrides, build=False) if where else pts
     out = Path(out or f"runs/sweep-{Path(path).stem}{'-quick' if quick else ''}")
-    out.mkdir(parents=True, exist_ok=True)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} is a file, not a folder")
+    for p in pts:
+        check_paths(out, p)
+    call = {"file": str(path), "quick": quick, "overrides": overrides or {}, "where": where or {},
+            "backend": backend, "points": [p.name for p in pts]}
+    _earlier_calls(out / "sweep.json")  # a damaged one is refused before anything starts
     sweep_id = uuid.uuid4().hex
-    (out / "sweep.json").write_text(json.dumps(
-        {"file": str(path), "quick": quick, "overrides": overrides or {}, "where": where or {}, "backend": backend,
-         "id": sweep_id, "points": [p.name for p in pts]}, indent=1))
     where_text = f"{jobs} at a time" if backend == "local" else f"on Ray, {cpus_per_run} CPU(s) each"
-    log(f"sweep {path}: {len(pts)} point(s), {where_text}, folder {out}")
 
     from tqdm import tqdm
 
-    failed: list[str] = []
-    diverged: list[str] = []
-    with tqdm(total=len(pts), disable=not progress, file=sys.stderr, dynamic_ncols=True, unit="point") as bar:
-        todo = []
-        for p in pts:
-            skip = skip_reason(out, p, retry_failed)
-            if skip is None:
-                todo.append(p)
-                continue
-            bar.update(1)
-            log(f"{p.name}: skipped ({skip})")
-            if skip.startswith("failed"):
-                failed.append(p.name)
-            elif skip.startswith("diverged"):
-                diverged.append(p.name)
-        try:
-            if todo:
-                with _backend(backend, jobs=jobs, address=address, cpus_per_run=cpus_per_run, sweep_id=sweep_id) as runner:
-                    _execute(runner, todo, out, log, bar, diverged, failed)
-        finally:
-            results = gather(out, pts)
-            rows = summarize(out, pts)
-    log(f"results: {results}")
+    # Ray is joined (or started) before the first file is written, so a cluster that does not
+    # answer leaves no folder behind; points already done need no backend. The backend is
+    # closed (its train processes stopped with their checkpoints) before the results are
+    # gathered, and those are written before the folder's lock is released.
+    backend_stack = contextlib.ExitStack()
+
+    def start():
+        return backend_stack.enter_context(_backend(backend, jobs=jobs, address=address,
+                                                    cpus_per_run=cpus_per_run, sweep_id=sweep_id))
+
+    runner = start() if any(skip_reason(out, p, retry_failed) is None for p in pts) else None
+    try:
+        with FolderLock(out, "sweep folder"), tqdm(total=len(pts), disable=not progress, file=sys.stderr,
+                                                   dynamic_ncols=True, unit="point") as bar:
+            calls = [c for c in _earlier_calls(out / "sweep.json") if c != call] + [call]
+            atomic_write(out / "sweep.json", json.dumps(
+                {**call, "id": sweep_id, "points": list(dict.fromkeys(n for c in calls for n in c["points"])),
+                 "calls": calls}, indent=1) + "\n")
+            log(f"sweep {path}: {len(pts)} point(s), {where_text}, folder {out}")
+            failed: list[str] = []
+            diverged: list[str] = []
+            todo = []
+            for p in pts:
+                skip = skip_reason(out, p, retry_failed)
+                if skip is None:
+                    todo.append(p)
+                    continue
+                bar.update(1)
+                log(f"{p.name}: skipped ({skip})")
+                if skip.startswith("failed"):
+                    failed.append(p.name)
+                elif skip.startswith("diverged"):
+                    diverged.append(p.name)
+            try:
+                if todo:
+                    runner = runner or start()
+                    with backend_stack:
+                        _execute(runner, todo, out, log, bar, diverged, failed)
+            finally:
+                covered = folder_points(out, pts, grid)
+                results = gather(out, covered, earlier_rows(out, RESULTS, covered))
+                rows = summarize(out, covered, earlier_rows(out, SUMMARY, covered))
+    finally:
+        backend_stack.close()
+    rows = [r for r in rows if r["point"] in call["points"]]
+    log(f"results: {results}" + (f" (with {len(covered) - len(pts)} point(s) of earlier calls)"
+                                 if len(covered) > len(pts) else ""))
     for line in summary_table(rows):
         log(line)
     log(f"summary: {out / SUMMARY}")
@@ -126,6 +165,21 @@ def run(path: str | Path, out: str | Path | None = None, *, jobs: int = 1, quick
         print(f"rnnlab sweep: {len(failed)} point(s) failed: {', '.join(failed)}", file=sys.stderr)
         return 1
     return 0
+
+
+def _earlier_calls(path: Path) -> list[dict[str, Any]]:
+    """The calls recorded in an existing ``sweep.json`` (one for a file written before calls
+    were listed); :class:`UsageError` if it is damaged."""
+    made = read_json_object(path, "sweep description")
+    if made is None:
+        return []
+    calls = made.get("calls")
+    if calls is None:
+        calls = [{k: made[k] for k in ("file", "quick", "overrides", "where", "backend", "points") if k in made}]
+    if not isinstance(calls, list) or not all(isinstance(c, dict) and isinstance(c.get("points", []), list)
+                                              for c in calls):
+        raise UsageError(f"{path}: 'calls' is not a list of sweep calls; move the file away to start its record afresh")
+    return [{**c, "points": c.get("points", [])} for c in calls]
 
 
 def _execute(runner, todo: list[Point], out: Path, log, bar, diverged: list[str], failed: list[str]) -> None:
