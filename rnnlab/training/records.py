@@ -12,14 +12,32 @@ table or figure needs and what a reader needs to trust it, small enough to commi
 - per point ``NAME/config.toml`` (the resolved config), ``NAME/summary.json`` and
   ``NAME/metrics.jsonl`` thinned to at most ``max_lines`` lines (every evaluation line, the
   first and the last line, and evenly spaced training lines in between);
+- per complete point ``NAME/params.npz``: the run's final parameters, taken from its
+  checkpoint, exactly as trained (float32; complex64 for a unitary W), one array per
+  parameter with a leading seed axis (seeds ``seed .. seed + seeds - 1`` of its
+  ``config.toml``); a plain ``.npz`` of numeric arrays, read by :func:`load_params` (NumPy's
+  ``np.load(path, allow_pickle=False)`` reads it too). The size rule: a point's parameters
+  (all its seeds together) are kept up to ``params_limit`` bytes (:data:`PARAMS_LIMIT`,
+  1 MiB, by default); larger ones, and points with no usable final checkpoint, are listed
+  with the reason under ``params.left_out`` of ``record.json``;
 - ``sweeps/<k>.json``: each source sweep's ``sweep.json`` (config file, overrides, points),
-  and ``record.json``: when and on which machine the record was made.
+  and ``record.json``: when and on which machine the record was made, and which points'
+  parameters it keeps (``params``). Records made before parameters were kept have no
+  ``params`` entry and no ``params.npz`` files; they stay valid, and their points are listed
+  as left out when such a record is extended.
 
 A record is itself a valid source: a table extended by a new column later, when the sweep
 folders of its first columns are gone, is exported from the old record plus the new sweep
 (the old record's sweep files and sources carry over; its metrics are thinned again only if
-``max_lines`` is smaller than before); the record may be extended in place,
-``rnnlab records results/T NEW_SWEEP --to results/T``.
+``max_lines`` is smaller than before; its ``params.npz`` files carry over); the record may be
+extended in place, ``rnnlab records results/T NEW_SWEEP --to results/T``. Replacing a record
+by one that lacks some of its points is refused unless asked for (``replace``): forgetting
+the old record among the sources would otherwise delete its points.
+
+Every name read from a source (a ``point`` of ``results.csv``) must be a plain name of a
+folder inside that source (:mod:`rnnlab.file_names`), and every file a record reads is
+checked, so a damaged or hostile source is refused in one line, never followed outside its
+folder.
 
 No checkpoints. The layout is that of a sweep folder, so everything that reads a sweep
 (:func:`rnnlab.training.sweep.read_results`, :func:`~rnnlab.training.sweep.curves`, the
@@ -28,19 +46,32 @@ No checkpoints. The layout is that of a sweep folder, so everything that reads a
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import platform
+import re
 import shutil
 import time
+import tomllib
+import zipfile
 from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
 
 from rnnlab.errors import UsageError
+from rnnlab.file_names import inside
 from rnnlab.files import atomic_folder, write_csv
-from rnnlab.training.sweep.results import RESULTS, SUMMARY
+from rnnlab.training.sweep.point import read_summary
+from rnnlab.training.sweep.results import RESULTS, SUMMARY, read_table
 
 POINT_FILES = ("config.toml", "summary.json")
+PARAMS = "params.npz"
+#: The default size rule: a point's parameters, all seeds together, are kept up to this many bytes.
+PARAMS_LIMIT = 1 << 20
+#: :func:`load_params` refuses a file whose arrays declare more than this in all (a zip bomb).
+PARAMS_READ_LIMIT = 1 << 30
+_PARAM_KEY = re.compile(r"^state\.params\['([^']+)'\]$")
 
 
 def is_eval_line(row: dict) -> bool:
@@ -93,14 +124,10 @@ def thin(lines: list[str], max_lines: int) -> list[str]:
 
 def _read_json(path: Path) -> dict | None:
     try:
-        return json.loads(path.read_text())
+        data = json.loads(path.read_bytes().decode())
     except (OSError, ValueError):
         return None
-
-
-def _read_rows(path: Path) -> list[dict[str, str]]:
-    with open(path, newline="") as fh:
-        return list(csv.DictReader(fh))
+    return data if isinstance(data, dict) else None
 
 
 def _unfinished(row: dict[str, str]) -> bool:
@@ -127,7 +154,8 @@ def finished_points(sweeps: list[Path]) -> tuple[list[dict[str, str]], dict[str,
     pending: list[str] = []
     for s in sweeps:
         here: dict[str, list[dict[str, str]]] = {}
-        for row in _read_rows(s / RESULTS):
+        for row in read_table(s / RESULTS):
+            inside(s, row["point"], f"{s / RESULTS}: point")
             here.setdefault(row["point"], []).append(row)
         for point, point_rows in here.items():
             if any(_unfinished(r) for r in point_rows):
@@ -143,44 +171,116 @@ def finished_points(sweeps: list[Path]) -> tuple[list[dict[str, str]], dict[str,
     return [r for point_rows in by_point.values() for r in point_rows], source, unfinished
 
 
-def export(sweeps: list[Path], dest: Path, *, max_lines: int = 500) -> tuple[Path, list[str]]:
+class Exported(NamedTuple):
+    """What :func:`export` wrote: ``dest/results.csv``; the unfinished points left out; the
+    points of the replaced record that the new one dropped (only with ``replace``); the points
+    whose parameters were kept, and those left out with the reason."""
+
+    results: Path
+    unfinished: list[str]
+    dropped: list[str]
+    params_kept: list[str]
+    params_left_out: dict[str, str]
+
+
+def export(sweeps: list[Path], dest: Path, *, max_lines: int = 500, replace: bool = False,
+           params_limit: int = PARAMS_LIMIT) -> Exported:
     """Write the compact record of the finished sweep folders ``sweeps`` into ``dest``.
 
     ``dest`` is a new folder, an empty one or a record, which the new record replaces as a
     whole (it may be one of the sources: a table extended in place); an interruption leaves
     the old record as it was. Only finished points go in (:func:`finished_points`): a point
-    still running stays in its sweep folder until a later export. Raises :class:`UsageError`
-    for a folder that is not a finished sweep (no ``results.csv``), a point finished in two
-    sources with different results, no finished point at all, or a ``dest`` that holds
-    anything but a record. Returns ``dest/results.csv`` and the unfinished points left out.
+    still running stays in its sweep folder until a later export. Each complete point keeps
+    its final parameters up to ``params_limit`` bytes (module docstring). Raises
+    :class:`UsageError` for a folder that is not a finished sweep (no ``results.csv``), a
+    damaged or hostile file in a source (a ``point`` that is not a plain name, a link out of
+    its folder, a results table, summary or metrics log that cannot be read), a point
+    finished in two sources with different results, no finished point at all, a ``dest``
+    that holds anything but a record, or a record ``dest`` some of whose points the new
+    record would drop, unless ``replace``.
     """
     sweeps = [Path(s) for s in sweeps]
     if not sweeps:
         raise UsageError("give at least one sweep folder")
+    if params_limit < 0:
+        raise UsageError(f"the parameter size limit must be >= 0 bytes, got {params_limit}")
     rows, seen, unfinished = finished_points(sweeps)
     dest = Path(dest)
     if dest.exists() and not (dest / "record.json").is_file() and (not dest.is_dir() or any(dest.iterdir())):
         raise UsageError(f"--to {dest} exists and is not a record: give a new folder, an empty one or a record to replace")
+    dropped = []
+    if (dest / "record.json").is_file() and (dest / RESULTS).is_file():
+        before = list(dict.fromkeys(row["point"] for row in read_table(dest / RESULTS)))
+        dropped = [p for p in before if p not in seen]
+        if dropped and not replace:
+            shown = ", ".join(dropped[:5]) + (", ..." if len(dropped) > 5 else "")
+            raise UsageError(f"{dest} is a record of {len(before)} point(s) and the new record would drop "
+                             f"{len(dropped)} of them ({shown}): give {dest} as a source too to keep them, "
+                             "or --replace to drop them")
     # Written into a staging folder and swapped in at the end, so an interruption leaves the
     # old record (or nothing) under the name, never half of one; ``dest`` may therefore be one
     # of the sources: a record extended in place.
     with atomic_folder(dest) as stage:
-        _write(sweeps, seen, rows, stage, max_lines)
-    return dest / RESULTS, unfinished
+        kept, left_out = _write(sweeps, seen, rows, stage, max_lines, params_limit)
+    return Exported(dest / RESULTS, unfinished, dropped, kept, left_out)
+
+
+def _source_file(folder: Path, name: str) -> Path | None:
+    """``folder/name`` if it is a file (None if absent), refused if it is a link leading out of ``folder``."""
+    path = inside(folder, name, f"{folder}")
+    return path if path.is_file() else None
+
+
+def _sweep_file(path: Path) -> Path:
+    """``path`` (a ``sweep.json``) checked to hold a JSON object before it is copied."""
+    try:
+        data = json.loads(path.read_bytes().decode())
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"{path}: not a sweep description ({type(exc).__name__})") from None
+    if not isinstance(data, dict):
+        raise UsageError(f"{path}: not a sweep description (a JSON {type(data).__name__}, not an object)")
+    return path
+
+
+def _copy_point(src: Path, out: Path, max_lines: int) -> None:
+    """The files of one point: its config and summary (checked readable), its metrics thinned."""
+    from rnnlab.training.run_folder import read_metrics
+
+    out.mkdir()
+    for name in POINT_FILES:
+        path = _source_file(src, name)
+        if path is None:
+            continue
+        if name == "summary.json":
+            read_summary(src)
+        else:
+            try:
+                tomllib.loads(path.read_bytes().decode())
+            except (OSError, ValueError) as exc:
+                raise UsageError(f"{path}: not a run config ({' '.join(str(exc).split()) or type(exc).__name__})") from None
+        shutil.copyfile(path, out / name)
+    metrics = _source_file(src, "metrics.jsonl")
+    if metrics is not None:
+        kept = thin(read_metrics(metrics), max_lines)
+        (out / "metrics.jsonl").write_text("".join(line + "\n" for line in kept))
 
 
 def _write(sweeps: list[Path], seen: dict[str, Path], rows: list[dict[str, str]], dest: Path,
-           max_lines: int) -> None:
+           max_lines: int, params_limit: int) -> tuple[list[str], dict[str, str]]:
     """Write the record of ``sweeps`` (their merged ``rows``, point -> source ``seen``) into
-    the new folder ``dest``."""
+    the new folder ``dest``; returns the points whose parameters were kept and those left out."""
     # A source may itself be a record (a table extended by new columns once the sweep folders
-    # of its first columns are gone): its sweep files and its own sources carry over.
-    sweep_files, sources = [], []
+    # of its first columns are gone): its sweep files, its own sources and its parameters
+    # carry over.
+    sweep_files, sources, made_by = [], [], {}
     for s in sweeps:
-        if (s / "sweep.json").is_file():
-            sweep_files.append(s / "sweep.json")
-        elif (made := _read_json(s / "record.json")) is not None:
-            sweep_files += sorted((s / "sweeps").glob("*.json"), key=lambda f: (len(f.stem), f.stem))
+        if (f := _source_file(s, "sweep.json")) is not None:
+            sweep_files.append(_sweep_file(f))
+        elif (f := _source_file(s, "record.json")) is not None and (made := _read_json(f)) is not None:
+            made_by[s] = made
+            folder = inside(s, "sweeps", str(s))
+            files = sorted(folder.glob("*.json"), key=lambda f: (len(f.stem), f.stem)) if folder.is_dir() else []
+            sweep_files += [_sweep_file(inside(folder, f.name, str(folder))) for f in files]
             sources.append({"record": str(s), "sources": made.get("sources", []), "written": made.get("written")})
             continue
         sources.append(str(s))
@@ -188,26 +288,125 @@ def _write(sweeps: list[Path], seen: dict[str, Path], rows: list[dict[str, str]]
     (dest / "sweeps").mkdir()
     for k, f in enumerate(sweep_files):
         shutil.copyfile(f, dest / "sweeps" / f"{k}.json")
+    status: dict[str, set[str]] = {}
+    for row in rows:
+        status.setdefault(row["point"], set()).add(row.get("status", ""))
+    kept, left_out = [], {}
     for point, s in seen.items():
-        src, out = s / point, dest / point
-        out.mkdir()
-        for name in POINT_FILES:
-            if (src / name).is_file():
-                shutil.copyfile(src / name, out / name)
-        metrics = src / "metrics.jsonl"
-        if metrics.is_file():
-            kept = thin(metrics.read_text().splitlines(), max_lines)
-            (out / "metrics.jsonl").write_text("\n".join(kept) + "\n")
+        src, out = inside(s, point, f"{s / RESULTS}: point"), dest / point
+        _copy_point(src, out, max_lines)
+        if status[point] != {"complete"}:
+            left_out[point] = "not complete (" + ", ".join(sorted(status[point])) + "): no final parameters"
+            continue
+        why = _keep_params(src, out / PARAMS, params_limit, made_by.get(s))
+        if why is None:
+            kept.append(point)
+        else:
+            left_out[point] = why
     write_csv(dest / RESULTS, rows)
-    summaries = [row for s in sweeps if (s / SUMMARY).is_file() for row in _read_rows(s / SUMMARY)
-                 if seen.get(row.get("point")) == s]
+    summaries = [row for s in sweeps if (f := _source_file(s, SUMMARY)) is not None for row in read_table(f)
+                 if seen.get(row["point"]) == s]
     if summaries:
         write_csv(dest / SUMMARY, summaries)
     (dest / "record.json").write_text(json.dumps({
         "sources": sources,
         "points": sorted(seen),
         "max_metrics_lines": max_lines,
+        "params": {
+            "file": PARAMS,
+            "rule": f"the final parameters of each complete point, from its checkpoint, exactly as trained, "
+                    f"if they take at most {params_limit} bytes (all seeds together)",
+            "limit_bytes": params_limit,
+            "kept": sorted(kept),
+            "left_out": dict(sorted(left_out.items())),
+        },
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
         "written": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }, indent=1) + "\n")
+    return sorted(kept), dict(sorted(left_out.items()))
 
+
+def _keep_params(src: Path, dest: Path, limit: int, made: dict | None) -> str | None:
+    """Write the final parameters of the point folder ``src`` (a sweep's run folder, or a
+    record's point when ``made``, that record's ``record.json``, is given) to ``dest``; None
+    if kept, else why not."""
+    if made is not None:  # a record: its params.npz, checked, or the reason it had none
+        if _source_file(src, PARAMS) is None:
+            earlier = (made.get("params") or {}).get("left_out", {}) if isinstance(made.get("params"), dict) else {}
+            why = earlier.get(src.name) if isinstance(earlier, dict) else None
+            return why if isinstance(why, str) else "recorded before records kept parameters"
+        params = load_params(src)
+    else:
+        params = _final_params(src)
+        if isinstance(params, str):
+            return params
+    size = sum(a.nbytes for a in params.values())
+    if size > limit:
+        return f"{size} bytes of parameters, over the limit of {limit}"
+    np.savez(dest, **params)
+    return None
+
+
+def _final_params(run: Path) -> dict[str, np.ndarray] | str:
+    """The parameters in the checkpoint of the finished run folder ``run``, or why there are none:
+    no checkpoint, a damaged one, or one that is not at the run's last step."""
+    from rnnlab.training.run_folder import CHECKPOINT, read_checkpoint_meta
+
+    path = _source_file(run, CHECKPOINT)
+    if path is None:
+        return f"no {CHECKPOINT} in the run folder"
+    summary = read_summary(run)
+    try:
+        step = read_checkpoint_meta(path)["step"]
+        if summary is None or step != summary["steps"]:
+            last = "no summary.json" if summary is None else f"its last step is {summary['steps']}"
+            return f"the checkpoint is at step {step} and {last}: not the final parameters"
+        with np.load(path, allow_pickle=False) as archive:
+            params = {m.group(1): archive[k] for k in archive.files if (m := _PARAM_KEY.match(k))}
+    except UsageError as exc:
+        return str(exc)
+    except (OSError, ValueError, EOFError, MemoryError, zipfile.BadZipFile) as exc:
+        return f"checkpoint {path} is damaged ({' '.join(str(exc).split()) or type(exc).__name__})"
+    if not params:
+        return f"checkpoint {path} holds no parameters"
+    if any(a.dtype.kind not in "fc" for a in params.values()):
+        return f"checkpoint {path} holds parameters that are not floating-point arrays"
+    return params
+
+
+def load_params(run_dir: str | Path) -> dict[str, np.ndarray]:
+    """The final parameters of one point of a record, ``run_dir/params.npz``: parameter name
+    -> NumPy array, exactly as trained (float32; complex64 for a unitary W), each with a
+    leading seed axis (seeds ``seed .. seed + seeds - 1`` of ``run_dir/config.toml``).
+
+    Reads data only (``allow_pickle=False``); refuses (:class:`UsageError`, naming the file) a
+    missing file (saying why the record left it out, when it says), a damaged one, one that
+    declares more than :data:`PARAMS_READ_LIMIT` bytes, or arrays that are not floating point.
+    """
+    run_dir = Path(run_dir)
+    path = run_dir / PARAMS
+    if not path.is_file():
+        made = _read_json(run_dir.parent / "record.json")
+        info = made.get("params") if made else None
+        why = info.get("left_out", {}).get(run_dir.name) if isinstance(info, dict) and isinstance(
+            info.get("left_out"), dict) else None
+        if made is not None and info is None:
+            why = "the record was made before records kept parameters"
+        raise UsageError(f"{run_dir} has no saved parameters ({PARAMS})" + (f": {why}" if why else ""))
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+        if any(not m.filename.endswith(".npy") for m in members):
+            raise ValueError("it holds files that are not arrays")
+        if sum(m.file_size for m in members) > PARAMS_READ_LIMIT:
+            raise ValueError(f"its arrays declare more than {PARAMS_READ_LIMIT} bytes")
+        with np.load(path, allow_pickle=False) as archive:
+            params = {name: archive[name] for name in archive.files}
+    except (OSError, ValueError, EOFError, MemoryError, zipfile.BadZipFile, zipfile.LargeZipFile) as exc:
+        raise UsageError(f"{path} is not a parameters file ({' '.join(str(exc).split()) or type(exc).__name__})") from None
+    if not params:
+        raise UsageError(f"{path} is not a parameters file (no arrays)")
+    for name, a in params.items():
+        if a.dtype.kind not in "fc":
+            raise UsageError(f"{path} is not a parameters file ({name} has dtype {a.dtype}, not floating point)")
+    return params
