@@ -13,6 +13,7 @@ import sys
 from rnnlab.cli import progress
 from rnnlab.cli.config_files import find_config
 from rnnlab.errors import UsageError
+from rnnlab.file_names import relative_out
 from rnnlab.memory import check_memory
 from rnnlab.cli.outputs import check_folder
 from rnnlab.training.config import FIELDS, field_type
@@ -82,6 +83,8 @@ def _train(args) -> int:
     from rnnlab.training import config
 
     file_values = config.load_toml(find_config(args.config)) if args.config else {}
+    if args.config and args.out is None:  # a config file's out stays below the current folder; --out may go anywhere
+        relative_out(file_values.get("out"), args.config)
     flags = {name: getattr(args, name) for name in FIELDS}
     if flags["progress"] is None and not progress.enabled():  # the one progress policy
         flags["progress"] = False
