@@ -24,7 +24,14 @@ from rnnlab.devices import usable_cores
 
 @dataclass(frozen=True)
 class RankResult:
-    """The numerical rank of an ``(m, n)`` matrix and the evidence behind it."""
+    """The numerical rank of an ``(m, n)`` matrix and the evidence behind it.
+
+    Attributes:
+        rank: the number of singular values above ``tol``.
+        singular_values: all ``min(m, n)`` singular values, descending.
+        tol: the tolerance the rank was cut at.
+        shape: ``(m, n)``, the matrix's shape.
+    """
 
     rank: int
     singular_values: np.ndarray  # (min(m, n),), descending
@@ -50,7 +57,16 @@ class RankResult:
 
 
 def default_tolerance(sigma_max: float, shape: tuple[int, int], dtype) -> float:
-    """``sigma_max * max(m, n) * eps(dtype)``."""
+    """The default rank tolerance ``sigma_max * max(m, n) * eps(dtype)`` (LAPACK's, numpy's).
+
+    Args:
+        sigma_max: the largest singular value.
+        shape: ``(m, n)``, the matrix's shape.
+        dtype: the floating dtype the singular values were computed in.
+
+    Returns:
+        The tolerance.
+    """
     return float(sigma_max) * max(shape) * float(np.finfo(dtype).eps)
 
 
@@ -105,9 +121,19 @@ def triangle(matrix: np.ndarray, workers: int | None = None) -> np.ndarray:
 def numerical_rank(matrix, tol: float | None = None) -> RankResult:
     """Rank of ``matrix`` (shape ``(m, n)``) from its singular values.
 
-    ``tol`` overrides the default rule (:func:`default_tolerance`). The singular values
-    are computed in the matrix's own precision (float64 recommended: float32 cannot
-    resolve a gap below about 1e-7).
+    The singular values are computed in the matrix's own precision (float64 recommended:
+    float32 cannot resolve a gap below about 1e-7). A tall matrix is first reduced to its
+    ``n x n`` triangle by a threaded QR (same singular values).
+
+    Args:
+        matrix: a 2-D array ``(m, n)`` with finite entries.
+        tol: the tolerance; default :func:`default_tolerance`.
+
+    Returns:
+        The rank with its singular values, tolerance and gap.
+
+    Raises:
+        ValueError: ``matrix`` is not 2-D or has non-finite entries.
     """
     a = np.asarray(matrix)
     if a.ndim != 2:
@@ -127,7 +153,16 @@ def numerical_rank(matrix, tol: float | None = None) -> RankResult:
 
 
 def null_space(matrix, rank: int) -> np.ndarray:
-    """Orthonormal basis ``(n, n - rank)`` of the null space, from the SVD's right vectors."""
+    """Orthonormal basis of the null space, from the SVD's right singular vectors.
+
+    Args:
+        matrix: a 2-D array ``(m, n)``.
+        rank: its rank (from :func:`numerical_rank`): the first ``rank`` right singular
+            vectors span the row space, the rest the null space.
+
+    Returns:
+        ``(n, n - rank)``, orthonormal columns.
+    """
     a = np.asarray(matrix)
     if a.shape[0] > 2 * a.shape[1]:
         a = triangle(a)
