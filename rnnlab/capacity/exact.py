@@ -128,7 +128,20 @@ def _jacobian_columns(p: Parameterization, fld: ExactField, point: list[Fraction
 
 
 def exact_rank(p: Parameterization, seed: int = 0, height: int = SMALL_HEIGHT) -> ExactRank:
-    """The exact rank of ``d[Re W, Im W]/d theta`` at the rational point of ``seed`` and ``height``."""
+    """The exact rank of ``d[Re W, Im W]/d theta`` at a rational point, in sympy.
+
+    Computed over ``Q(zeta_M)``, ``M = lcm(4, N)``, with sympy's ``DomainMatrix``: for small N
+    only, as the cost grows quickly with the field's degree (N = 7 needs ``Q(zeta_28)``:
+    minutes). For larger N, the F_p certificate (``rnnlab capacity --exact``).
+
+    Args:
+        p: the parameterization.
+        seed: the seed of the rational point.
+        height: the largest numerator and denominator of the point's numbers.
+
+    Returns:
+        The exact rank, the number of parameters, the field and the point.
+    """
     point = rational_point(p, seed, height)
     order = dft_order(p)
     plain = _jacobian_columns(p, ExactField(order), point)

@@ -100,10 +100,17 @@ def _compiled_tangents(p: Parameterization):
 
 
 def jacobian(p: Parameterization, theta) -> np.ndarray:
-    """``d[Re W, Im W] / d theta`` at ``theta``, float64, shape ``(2 n^2, P)``.
+    """The real Jacobian ``d[Re W, Im W] / d theta`` at ``theta``, in float64.
 
     The array is Fortran-ordered (each column contiguous), the layout LAPACK factors
     without a transposing copy.
+
+    Args:
+        p: the parameterization.
+        theta: ``(P,)``, the point.
+
+    Returns:
+        ``(2 n^2, P)``, float64.
     """
     if p.num_params == 0:  # a constant map (O(1) = {+1, -1}): no columns
         return np.zeros((2 * p.n * p.n, 0), order="F")
@@ -129,7 +136,23 @@ def _jacobian_and_rank(p: Parameterization, theta) -> tuple[np.ndarray, RankResu
 
 @dataclass
 class CapacityReport:
-    """The measured capacity of one parameterization at one size."""
+    """The measured capacity of one parameterization at one size.
+
+    Attributes:
+        parameterization: the map's name.
+        n: the size N.
+        layers: the number of layers (None for a family without layers).
+        params: P, the number of real parameters.
+        manifold_dim: the dimension of the manifold the map lands on.
+        seeds: the seeds of the random points measured.
+        ranks: the numerical rank at each seed's point.
+        gaps: the singular-value gap at each rank (None: infinite).
+        tols: the tolerance of each rank.
+        redundancies: the named families of null directions and how many each accounts for.
+        unexplained: the null directions no named family accounts for.
+        unexplained_loadings: where the unexplained null directions load, by factor.
+        singular_values: the singular values at the point of the highest rank.
+    """
 
     parameterization: str
     n: int
@@ -147,10 +170,12 @@ class CapacityReport:
 
     @property
     def rank(self) -> int:
+        """The generic rank: the largest over the seeds."""
         return max(self.ranks)
 
     @property
     def full_capacity(self) -> bool:
+        """Whether the rank equals the manifold's dimension."""
         return self.rank == self.manifold_dim
 
     @property
@@ -161,6 +186,12 @@ class CapacityReport:
         return min(finite) if finite else None
 
     def as_record(self) -> dict:
+        """The JSON-ready record ``rnnlab capacity --json`` prints.
+
+        Returns:
+            The record: sizes, rank, verdict, gap, per-seed ranks and the null space's
+            explanation.
+        """
         return {
             "parameterization": self.parameterization,
             "n": self.n,
@@ -182,7 +213,24 @@ class CapacityReport:
 
 
 def measure(p: Parameterization, seeds=(0, 1, 2), explain: bool = True) -> CapacityReport:
-    """Rank of the Jacobian of ``p`` at one random point per seed, with the null space explained."""
+    """Rank of the Jacobian of ``p`` at one random point per seed, with the null space explained.
+
+    At large sizes the rank comes from the Gram matrix ``J^T J`` instead of ``J`` itself
+    (``docs/capacity.md``, the Gram path). The size is checked against the memory available
+    before anything is allocated.
+
+    Args:
+        p: the parameterization.
+        seeds: one random point (``p.init``) per seed.
+        explain: also split the null space into named redundancies.
+
+    Returns:
+        The ranks, gaps and tolerances of every seed, and the explanation.
+
+    Raises:
+        UsageError: the Jacobian of ``p`` would not fit in memory (the message says how
+            much it needs).
+    """
     check_fits(p)
     ranks, gaps, tols = [], [], []
     report_null = None

@@ -50,7 +50,21 @@ from rnnlab.registry import Registry
 
 @dataclass(frozen=True)
 class Parameterization:
-    """A map ``theta (P,) -> W (n, n)`` as the product ``factors[0] @ factors[1] @ ...``."""
+    """A map ``theta (P,) -> W (n, n)`` as the product ``factors[0] @ factors[1] @ ...``.
+
+    Built by a registry entry (``get(name)(n)``); :mod:`rnnlab.capacity.custom` builds one
+    from a map of your own.
+
+    Attributes:
+        name: the registry name (``restricted``, ``full``, ...).
+        n: the size N of ``W``.
+        layers: the number of layers of a layered family, None for the others.
+        factors: the factors, leftmost first; each owns a slice of ``theta``.
+        structure_seed: the seed of the fixed structure (the permutation Pi, the base point
+            W0): part of the map's identity.
+        manifold: ``"U"`` for a map onto U(n) (dimension n^2), ``"O"`` for O(n) or SO(n)
+            (dimension n(n-1)/2).
+    """
 
     name: str
     n: int
@@ -62,6 +76,7 @@ class Parameterization:
 
     @property
     def num_params(self) -> int:
+        """P, the number of real parameters (the length of ``theta``)."""
         return sum(f.size for f in self.factors)
 
     @property
@@ -70,6 +85,11 @@ class Parameterization:
         return self.n * (self.n - 1) // 2 if self.manifold == "O" else self.n * self.n
 
     def slices(self) -> list[slice]:
+        """Where each factor's parameters lie in ``theta``.
+
+        Returns:
+            One slice per factor, in the order of ``factors``.
+        """
         out, start = [], 0
         for f in self.factors:
             out.append(slice(start, start + f.size))
@@ -77,17 +97,41 @@ class Parameterization:
         return out
 
     def apply(self, theta: jax.Array, x: jax.Array) -> jax.Array:
-        """``W(theta) @ x`` for complex ``x`` of shape ``(n, m)``, factor by factor."""
+        """``W(theta) @ x``, factor by factor (no ``(n, n)`` matrix is formed).
+
+        Args:
+            theta: ``(P,)``, the parameters.
+            x: ``(n, m)``, complex.
+
+        Returns:
+            ``(n, m)``, complex.
+        """
         for f, s in zip(reversed(self.factors), reversed(self.slices())):
             x = f.apply(theta[s], x)
         return x
 
     def matrix(self, theta: jax.Array) -> jax.Array:
-        """The unitary ``(n, n)`` matrix; complex128 for float64 ``theta``, else complex64."""
+        """The matrix ``W(theta)``.
+
+        Args:
+            theta: ``(P,)``, the parameters.
+
+        Returns:
+            ``(n, n)``, unitary (orthogonal for a real map); complex128 for float64
+            ``theta``, else complex64.
+        """
         return self.apply(theta, jnp.eye(self.n, dtype=complex_dtype(theta.dtype)))
 
     def init(self, key: jax.Array, dtype=jnp.float32) -> jax.Array:
-        """A random point: the paper's initialisation where it has one. Shape ``(P,)``."""
+        """A random point: the paper's initialisation where it has one.
+
+        Args:
+            key: a JAX PRNG key.
+            dtype: float32 or float64.
+
+        Returns:
+            ``(P,)``, the parameters.
+        """
         keys = jax.random.split(key, len(self.factors))
         parts = [f.sample(k, dtype) for f, k in zip(self.factors, keys)]
         return jnp.concatenate([p.astype(dtype) for p in parts]) if parts else jnp.zeros((0,), dtype)
@@ -246,11 +290,28 @@ for _entry in [
 
 
 def names() -> list[str]:
+    """The registered parameterizations' names (``rnnlab capacity --help`` describes each).
+
+    Returns:
+        The names, in registration order.
+    """
     return REGISTRY.names()
 
 
 def get(name: str) -> Entry:
-    """The registry entry ``name``; call it as ``get(name)(n, layers=None, structure_seed=0)``."""
+    """The registry entry ``name``; call it as ``get(name)(n, layers=None, structure_seed=0)``.
+
+    Args:
+        name: a registered name (:func:`names`), or ``package.module:function`` for a map
+            of your own (the contract is in ``docs/capacity.md``).
+
+    Returns:
+        The entry: called with a size, it builds the :class:`Parameterization`.
+
+    Raises:
+        UsageError: an unknown name (the message names the choices), or a map of your own
+            that cannot be loaded.
+    """
     if ":" in name:  # package.module:function, a map of the user's own
         from rnnlab.capacity.custom import load_entry
 
