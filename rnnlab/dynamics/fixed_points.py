@@ -59,9 +59,19 @@ _MAX_TIES_ENUMERATED = 10
 class FixedSet:
     """A maximal convex piece of the fixed-point set of ``h -> relu(W h + b)``.
 
-    ``point`` is in the piece's relative interior; for ``b = 0`` the pieces are cones and
-    ``point`` is scaled to unit norm. ``basis`` ``(n, dimension)`` is orthonormal and spans
-    the directions of the piece's affine hull.
+    Attributes:
+        support: the units with ``h_i > 0`` in the piece's relative interior.
+        dimension: the piece's dimension (0: an isolated point, 1: a line or ray, ...).
+        point: ``(n,)``, a point of the relative interior; for ``b = 0`` the pieces are
+            cones and ``point`` has unit norm.
+        basis: ``(n, dimension)``, orthonormal, spanning the directions of the piece's
+            affine hull.
+        ties: the units that are off with ``(W h + b)_i = 0`` on the whole piece.
+        eigenvalues: the eigenvalues of W restricted to the support (complex, sorted by
+            modulus).
+        spectral_radius: the largest modulus of an eigenvalue that trajectories can follow
+            (see the module's docstring).
+        stability: one of ``attracting``, ``marginal``, ``repelling``.
     """
 
     support: tuple[int, ...]  # units with h_i > 0 in the relative interior
@@ -74,7 +84,11 @@ class FixedSet:
     stability: str  # one of STABILITIES
 
     def to_dict(self) -> dict:
-        """JSON-ready: plain lists and numbers (complex eigenvalues as [re, im])."""
+        """The piece as JSON-ready data.
+
+        Returns:
+            Plain lists and numbers (complex eigenvalues as ``[re, im]``, the basis as rows).
+        """
         return {
             "dimension": self.dimension,
             "stability": self.stability,
@@ -308,6 +322,21 @@ def visited_supports(
     This is how :func:`fixed_points` samples supports when ``2^n`` is too many: fixed sets
     that trajectories reach (attracting and marginal ones) are found; repelling ones only
     if a trajectory happens to pass through their support.
+
+    Args:
+        w: ``(n, n)``, the weights.
+        b: ``(n,)``, the bias (default zeros).
+        seed: the seed of the starts (drawn at scales from 1e-2 to 1e2).
+        starts: the number of trajectories.
+        steps: the steps each runs.
+        tail: the last steps whose supports are counted.
+        max_supports: at most this many supports are returned.
+
+    Returns:
+        The supports as sorted index tuples, most frequent first.
+
+    Raises:
+        UsageError: bad weights (see :func:`check_weights`).
     """
     w, b = check_weights(w, b)
     rng = np.random.default_rng(seed)
@@ -401,13 +430,29 @@ def fixed_points(
 ) -> list[FixedSet]:
     """Every fixed set of ``h -> relu(W h + b)``: maximal convex pieces, largest first.
 
-    ``w`` ``(n, n)``, ``b`` ``(n,)`` (default zeros). ``tol`` (default
-    :func:`unit_eigenvalue_tolerance` in the weights' dtype) decides when an eigenvalue equals 1.
     For ``n <= exact_max_n`` all ``2^n`` supports are examined (exact); above, only the
-    supports visited from ``starts`` random starts over ``steps`` steps (``seed``), or, when
-    ``supports`` (an iterable of index tuples, e.g. from :func:`supports_of`) is given, those
-    supports and the empty one instead (for ``n <= exact_max_n``: as well as all ``2^n``).
-    Raises :class:`~rnnlab.errors.UsageError` for non-square, empty or non-finite input.
+    supports visited from ``starts`` random starts over ``steps`` steps, or, when
+    ``supports`` is given, those supports and the empty one instead.
+
+    Args:
+        w: ``(n, n)``, the weights.
+        b: ``(n,)``, the bias (default zeros).
+        tol: when an eigenvalue counts as 1 (default :func:`unit_eigenvalue_tolerance` in
+            the weights' dtype).
+        exact_max_n: the largest ``n`` at which every support is examined.
+        seed: the seed of the sampled trajectories (above ``exact_max_n``).
+        starts: the number of sampled trajectories (above ``exact_max_n``).
+        steps: the steps each runs (above ``exact_max_n``).
+        supports: an iterable of index tuples (for example :func:`supports_of` of a trained
+            network's states) to examine instead of sampled ones (for ``n <= exact_max_n``:
+            as well as all ``2^n``).
+
+    Returns:
+        The maximal fixed sets, largest dimension first, each with its stability.
+
+    Raises:
+        UsageError: non-square, empty or non-finite weights, or a support naming a unit
+            outside ``0 .. n - 1``.
     """
     in_dtype = np.asarray(w).dtype
     w, b = check_weights(w, b)

@@ -124,20 +124,33 @@ def _alpha_literal(n: int) -> float:
     return math.sqrt(2.0) * math.exp(1.2 / max(n, 6) - 2.4)
 
 
-#: The two readings of the input-weight scale ``alpha(n)``. ``"sussillo-abbott"`` is the
-#: ReLU gain of Sussillo & Abbott's random-walk initialisation, ``sqrt(2) exp(1.2 /
-#: (max(n, 6) - 2.4))`` (about 1.43 at n = 100), the source the np-RNN paper cites; it is
-#: the default. ``"literal"`` is the formula as printed without the inner parentheses,
-#: ``sqrt(2) exp(1.2 / max(n, 6) - 2.4)`` (about 0.13 at n = 100).
 ALPHA_READINGS: dict[str, Callable[[int], float]] = {
     "sussillo-abbott": _alpha_sussillo_abbott,
     "literal": _alpha_literal,
 }
+"""The two readings of the input-weight scale ``alpha(n)``, by name. ``"sussillo-abbott"`` is
+the ReLU gain of Sussillo & Abbott's random-walk initialisation, ``sqrt(2) exp(1.2 /
+(max(n, 6) - 2.4))`` (about 1.43 at n = 100), the source the np-RNN paper cites; it is the
+default. ``"literal"`` is the formula as printed without the inner parentheses,
+``sqrt(2) exp(1.2 / max(n, 6) - 2.4)`` (about 0.13 at n = 100)."""
 DEFAULT_ALPHA = "sussillo-abbott"
+"""The reading of :data:`ALPHA_READINGS` used unless another is asked for."""
 
 
 def input_alpha(n: int, alpha: str | float = DEFAULT_ALPHA) -> float:
-    """The input-weight scale for ``n`` hidden units: a reading's name or a number."""
+    """The input-weight scale ``alpha(n)`` for ``n`` hidden units.
+
+    Args:
+        n: the number of hidden units.
+        alpha: a reading's name (:data:`ALPHA_READINGS`) or a number, returned as it is.
+
+    Returns:
+        The scale.
+
+    Raises:
+        UsageError: an unknown reading (the message names the choices), a non-finite
+            number or a bad ``n``.
+    """
     n = check_int(n, "n")
     if isinstance(alpha, str):
         try:
@@ -154,10 +167,21 @@ def input_alpha(n: int, alpha: str | float = DEFAULT_ALPHA) -> float:
 def input_weights(
     key: jax.Array, n_in: int, n: int, *, alpha: str | float = DEFAULT_ALPHA, dtype=None
 ) -> jax.Array:
-    """The paper's ``W_hx``, shape ``(n, n_in)``: ``alpha(n) * N(0, 1/n)`` entries.
+    """The np-RNN paper's input weights ``W_hx``: ``alpha(n) * N(0, 1/n)`` entries.
 
-    ``alpha`` is a name from :data:`ALPHA_READINGS` or a number (1.0 gives plain
-    ``N(0, 1/n)``).
+    Args:
+        key: a JAX PRNG key.
+        n_in: the number of inputs.
+        n: the number of hidden units.
+        alpha: a name from :data:`ALPHA_READINGS` or a number (1.0 gives plain
+            ``N(0, 1/n)``).
+        dtype: the float dtype (default float64, which is float32 unless JAX's x64 is on).
+
+    Returns:
+        ``(n, n_in)``.
+
+    Raises:
+        UsageError: a bad size or ``alpha`` (see :func:`input_alpha`).
     """
     n_in = check_int(n_in, "n_in")
     scale = input_alpha(n, alpha) / math.sqrt(n)
@@ -165,7 +189,20 @@ def input_weights(
 
 
 def output_weights(key: jax.Array, n: int, n_out: int, *, dtype=None) -> jax.Array:
-    """The paper's ``W_hy``, shape ``(n_out, n)``: ``N(0, 2 / (n + n_out))`` entries."""
+    """The np-RNN paper's output weights ``W_hy``: ``N(0, 2 / (n + n_out))`` entries (Glorot normal).
+
+    Args:
+        key: a JAX PRNG key.
+        n: the number of hidden units.
+        n_out: the number of outputs.
+        dtype: the float dtype (default float64, which is float32 unless JAX's x64 is on).
+
+    Returns:
+        ``(n_out, n)``.
+
+    Raises:
+        UsageError: a bad size.
+    """
     n = check_int(n, "n")
     n_out = check_int(n_out, "n_out")
     return math.sqrt(2.0 / (n + n_out)) * jax.random.normal(key, (n_out, n), _float_dtype(dtype))

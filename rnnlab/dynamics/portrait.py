@@ -48,10 +48,26 @@ def portrait_panel(
     ax, w, b=None, *, title: str | None = None, lim: float = 1.25, steps: int = 40,
     starts: int = 10,
 ) -> list[FixedSet]:
-    """Draw the phase portrait of a 2-unit ``W`` ``(2, 2)`` (bias ``b`` ``(2,)``) on ``ax``.
+    """Draw the phase portrait of a 2-unit map on ``ax``.
 
-    Returns the fixed sets drawn. The view is ``[-0.25 lim, lim]^2``: after one step
-    every state is non-negative, so the positive quadrant is where the dynamics lives.
+    Arrows show one step of the map, dashed lines the eigenvectors, purple lines a few
+    trajectories, and the fixed sets are marked. The view is ``[-0.25 lim, lim]^2``: after one
+    step every state is non-negative, so the positive quadrant is where the dynamics lives.
+
+    Args:
+        ax: a matplotlib Axes.
+        w: ``(2, 2)``, the weights.
+        b: ``(2,)``, the bias (default zeros).
+        title: the panel's title.
+        lim: the view's upper limit in both units.
+        steps: the steps of each trajectory drawn.
+        starts: the number of trajectories drawn.
+
+    Returns:
+        The fixed sets drawn.
+
+    Raises:
+        ValueError: ``w`` is not ``(2, 2)``, or bad weights (:func:`check_weights`).
     """
     w, b = check_weights(w, b)
     if w.shape != (2, 2):
@@ -122,7 +138,15 @@ def portrait_panel(
 
 
 def portrait_figure(panels: Sequence[tuple[str, np.ndarray]], **kwargs):
-    """A figure with one :func:`portrait_panel` per ``(title, W)``, side by side."""
+    """A figure with one :func:`portrait_panel` per ``(title, W)``, side by side.
+
+    Args:
+        panels: ``(title, W)`` pairs, each W ``(2, 2)``.
+        **kwargs: passed to :func:`portrait_panel`.
+
+    Returns:
+        A matplotlib Figure (built without pyplot: display it or save it).
+    """
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(4.2 * len(panels), 4.4))
@@ -138,10 +162,18 @@ def portrait_figure(panels: Sequence[tuple[str, np.ndarray]], **kwargs):
 def portrait(w=None, *, case: str | None = None, angle: float = DEFAULT_ANGLE, **kwargs):
     """The phase portrait of one 2-unit map as a matplotlib Figure.
 
-    Give either ``w`` ``(2, 2)`` or ``case``, one of the np-RNN paper's four cases
-    (:data:`rnnlab.dynamics.relu_map.CASES`), drawn with its eigenvector at ``angle`` degrees.
-    ``kwargs`` go to :func:`portrait_panel`. Raises ValueError naming the cases for an unknown
-    case, or when both or neither of ``w`` and ``case`` are given.
+    Args:
+        w: ``(2, 2)``, the weights; give either ``w`` or ``case``.
+        case: one of the np-RNN paper's four cases (:data:`rnnlab.dynamics.relu_map.CASES`).
+        angle: the angle of the case's first eigenvector, in degrees.
+        **kwargs: passed to :func:`portrait_panel`.
+
+    Returns:
+        A matplotlib Figure (built without pyplot: display it or save it).
+
+    Raises:
+        UsageError: an unknown case (the message names the cases), or both or neither of
+            ``w`` and ``case``. ``UsageError`` is a ``ValueError``.
     """
     if (w is None) == (case is None):
         raise UsageError("give either w or case")

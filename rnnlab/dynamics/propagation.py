@@ -50,7 +50,23 @@ def checkpoints(t_max: int, count: int = 24) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Propagation:
-    """Measurements over ``trials`` driven trajectories of one initialiser and size."""
+    """Measurements over ``trials`` driven trajectories of one initialiser and size (:func:`propagate`).
+
+    Attributes:
+        init: the recurrent initialiser's name.
+        n: the hidden size.
+        T: the number of steps.
+        trials: the number of trajectories.
+        steps: ``(K,)``, the checkpoint steps t.
+        log10_norm: ``(trials, K)``, ``log10 ||dh_t/dh_0||_2``.
+        log10_singular_values: ``(trials, K, n)``, descending, ``-inf`` for exact zeros.
+        lyapunov: ``(trials, k)``, the largest Lyapunov exponents, natural log per step.
+        log10_sensitivity: ``(trials, K)``, ``log10 ||dh_t/dx_1 d||``, ``-inf`` if exactly 0.
+        sensitivity_fd: ``(trials, K)``, ``||h_t(x + eps d) - h_t(x)|| / eps``.
+        active_fraction: ``(trials,)``, the mean fraction of units on.
+        state_norm: ``(trials,)``, ``||h_T||``.
+        config: what was measured, JSON-ready.
+    """
 
     init: str
     n: int
@@ -67,24 +83,36 @@ class Propagation:
     config: dict = field(default_factory=dict)
 
     def resolved(self) -> np.ndarray:
-        """``(trials, K, n)`` mask of singular values above ``10 n eps sigma_max``: the
-        carried product is rescaled to norm 1, so anything smaller is rounding, not signal
-        (the exact zeros that switched-off units create come out as such rounding)."""
+        """Which singular values are above ``10 n eps sigma_max``: the carried product is
+        rescaled to norm 1, so anything smaller is rounding, not signal (the exact zeros that
+        switched-off units create come out as such rounding).
+
+        Returns:
+            ``(trials, K, n)``, a boolean mask.
+        """
         s = self.log10_singular_values
         floor = math.log10(10 * self.n * float(np.finfo(np.float64).eps))
         return s > s[..., :1] + floor
 
     def rank(self) -> np.ndarray:
-        """``(trials, K)`` numerical rank of ``dh_t/dh_0`` (count of resolved singular values)."""
+        """The numerical rank of ``dh_t/dh_0``: the count of resolved singular values.
+
+        Returns:
+            ``(trials, K)``.
+        """
         return np.sum(self.resolved(), axis=-1)
 
     def to_dict(self) -> dict:
-        """JSON-ready summary: per checkpoint, medians over trials, each trial's norm and the
+        """A JSON-ready summary: per checkpoint, medians over trials, each trial's norm and the
         count of trials whose product is exactly zero.
 
         A log of an exact zero is ``-inf``, so a mean over trials would turn one zero trial
         into ``-inf`` for all; the median is ``None`` (``-inf``) only when at least half of
-        the trials are exactly zero."""
+        the trials are exactly zero.
+
+        Returns:
+            The summary, with the config.
+        """
 
         def fin(x):
             x = float(x)
@@ -127,13 +155,20 @@ def _log10(x: np.ndarray) -> np.ndarray:
 def measure_trajectory(w, u, xs, d, eps, q0, is_checkpoint):
     """Measure one driven trajectory of ``h_t = relu(W h_{t-1} + U x_t)`` from ``h_0 = 0``.
 
-    ``w`` ``(n, n)``, ``u`` ``(n, n_in)``, ``xs`` ``(T, n_in)``, ``d`` ``(n_in,)`` a unit
-    perturbation direction of ``x_1``, ``eps`` its finite-difference size, ``q0`` ``(n, k)``
-    orthonormal tangent vectors, ``is_checkpoint`` ``(T,)`` bool. Returns, per step ``t``:
-    ``log10`` singular values of ``dh_t/dh_0`` ``(T, n)`` (zeros off checkpoints),
-    ``log10 ||dh_t/dx_1 d||`` ``(T,)``, finite-difference sensitivity ``(T,)``, active
-    count ``(T,)``; and the sums of ``log |R_ii|`` ``(k,)`` and ``h_T`` ``(n,)``. Ordered
-    ``(log10_s, lsum, log10_sens, fd, active, h_T)``.
+    Args:
+        w: ``(n, n)``, the recurrent weights.
+        u: ``(n, n_in)``, the input weights.
+        xs: ``(T, n_in)``, the inputs.
+        d: ``(n_in,)``, a unit perturbation direction of ``x_1``.
+        eps: the finite-difference size of that perturbation.
+        q0: ``(n, k)``, orthonormal tangent vectors (for the Lyapunov exponents).
+        is_checkpoint: ``(T,)``, bool, the steps where singular values are computed.
+
+    Returns:
+        ``(log10_s, lsum, log10_sens, fd, active, h_T)``: ``log10`` singular values of
+        ``dh_t/dh_0`` ``(T, n)`` (zeros off checkpoints), the sums of ``log |R_ii|``
+        ``(k,)``, ``log10 ||dh_t/dx_1 d||`` ``(T,)``, the finite-difference sensitivity
+        ``(T,)``, the active count ``(T,)`` and the last state ``(n,)``.
     """
     n = w.shape[0]
 
@@ -184,11 +219,28 @@ def propagate(
 ) -> Propagation:
     """Measure gradient propagation and input sensitivity for ``trials`` trajectories.
 
-    ``init`` names a recurrent initialiser (``init_options`` are passed to it), ``n`` the
-    hidden size, ``T`` the number of steps, ``lyapunov`` how many exponents to estimate
-    (at most ``n``), ``eps`` the size of the input perturbation, ``inputs`` a key of
-    :data:`INPUTS`. Everything runs in float64.
-    Raises :class:`~rnnlab.errors.UsageError` for bad sizes or names.
+    Each trajectory is ``h_t = relu(W h_{t-1} + W_hx x_t)`` from ``h_0 = 0`` with zero bias,
+    driven by random inputs. Everything runs in float64.
+
+    Args:
+        key: a JAX PRNG key.
+        init: a recurrent initialiser's name.
+        n: the hidden size.
+        T: the number of steps.
+        trials: the number of trajectories (each its own W and inputs).
+        n_in: the number of inputs.
+        alpha: the input-weight scale (see :func:`input_alpha`).
+        lyapunov: how many Lyapunov exponents to estimate (at most ``n``).
+        eps: the size of the input perturbation.
+        inputs: a key of :data:`INPUTS` (``gaussian`` or ``uniform``).
+        init_options: keyword options of the initialiser.
+        progress: show a progress bar on stderr.
+
+    Returns:
+        The measurements at checkpoint steps.
+
+    Raises:
+        UsageError: a bad size or name.
     """
     make = initializers.get(init)
     for name, value in (("n", n), ("T", T), ("trials", trials), ("n_in", n_in), ("lyapunov", lyapunov)):
@@ -243,7 +295,14 @@ def propagate(
 
 def propagation_figure(results: list[Propagation]):
     """Two panels: ``log10 ||dh_t/dh_0||`` and ``log10`` sensitivity against ``t``, one
-    line per result (median over trials; band: smallest resolved to largest singular value)."""
+    line per result (median over trials; band: smallest resolved to largest singular value).
+
+    Args:
+        results: the measurements to draw.
+
+    Returns:
+        A matplotlib Figure (made with pyplot).
+    """
     import matplotlib.pyplot as plt
 
     from rnnlab.plotting import integer_ticks

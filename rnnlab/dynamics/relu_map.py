@@ -13,15 +13,17 @@ import numpy as np
 
 from rnnlab.errors import UsageError
 
-#: The paper's four 2-unit cases (zero input, zero bias, W symmetric positive definite),
-#: as the eigenvalues (lambda1, lambda2) of W. The values are representatives of the
-#: regimes, not taken from the paper, which states the regimes only.
 CASES: dict[str, tuple[float, float]] = {
     "decay": (0.8, 0.5),  # both < 1: the origin attracts everything
     "explode": (1.2, 1.1),  # both > 1: trajectories diverge
     "line": (1.0, 0.5),  # one = 1: a line attractor along the unit eigenvector
     "identity": (1.0, 1.0),  # W = I (IRNN): every point of the quadrant is fixed
 }
+"""The np-RNN paper's four 2-unit cases (zero input, zero bias, W symmetric positive definite),
+as the eigenvalues ``(lambda1, lambda2)`` of W: ``decay`` (both below 1: the origin attracts
+everything), ``explode`` (both above 1), ``line`` (one equal to 1: a line attractor along its
+eigenvector) and ``identity`` (W = I, the IRNN: every point of the quadrant is fixed). The values
+are representatives of the regimes, not taken from the paper, which states the regimes only."""
 
 #: Default angle (degrees) of lambda1's eigenvector from the h1 axis. 30 degrees puts the
 #: line attractor inside the positive quadrant, away from the axes.
@@ -33,6 +35,17 @@ def two_unit(lam1: float, lam2: float, angle: float = DEFAULT_ANGLE) -> np.ndarr
 
     ``R`` rotates by ``angle`` degrees, so lambda1's unit eigenvector is
     ``(cos angle, sin angle)`` and lambda2's is ``(-sin angle, cos angle)``.
+
+    Args:
+        lam1: the first eigenvalue.
+        lam2: the second eigenvalue.
+        angle: the angle of lambda1's eigenvector from the h1 axis, in degrees.
+
+    Returns:
+        ``(2, 2)``, float64, exactly symmetric.
+
+    Raises:
+        UsageError: a value is not finite.
     """
     for name, value in (("lambda1", lam1), ("lambda2", lam2), ("angle", angle)):
         if not math.isfinite(value):
@@ -47,8 +60,15 @@ def two_unit(lam1: float, lam2: float, angle: float = DEFAULT_ANGLE) -> np.ndarr
 def check_weights(w, b=None) -> tuple[np.ndarray, np.ndarray]:
     """``(W, b)`` as float64 arrays, or a :class:`UsageError` saying what is wrong.
 
-    ``W`` must be a finite square ``(n, n)`` matrix with ``n >= 1``; ``b`` a finite ``(n,)``
-    vector (default zeros).
+    Args:
+        w: the recurrent weights: a finite, real, square ``(n, n)`` matrix with ``n >= 1``.
+        b: the bias: a finite ``(n,)`` vector (default zeros).
+
+    Returns:
+        ``(W, b)``, float64.
+
+    Raises:
+        UsageError: a wrong shape, a non-real dtype or a non-finite entry.
     """
     w = np.asarray(w)
     if w.ndim != 2 or w.shape[0] != w.shape[1]:
@@ -71,7 +91,16 @@ def check_weights(w, b=None) -> tuple[np.ndarray, np.ndarray]:
 
 
 def relu_step(w: np.ndarray, h: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:
-    """One step ``relu(W h + b)``; ``h`` is ``(n,)`` or a batch ``(m, n)``."""
+    """One step ``relu(W h + b)`` of the map.
+
+    Args:
+        w: ``(n, n)``, the weights.
+        h: ``(n,)``, a state, or ``(m, n)``, a batch of states.
+        b: ``(n,)``, the bias (default none).
+
+    Returns:
+        The next state(s), shaped as ``h``.
+    """
     pre = h @ w.T
     if b is not None:
         pre = pre + b
@@ -79,9 +108,18 @@ def relu_step(w: np.ndarray, h: np.ndarray, b: np.ndarray | None = None) -> np.n
 
 
 def trajectories(w: np.ndarray, h0: np.ndarray, steps: int, b: np.ndarray | None = None) -> np.ndarray:
-    """States ``h_0 .. h_steps`` from each start: ``(steps + 1, m, n)`` for ``h0`` ``(m, n)``.
+    """The states ``h_0 .. h_steps`` of the map from each start.
 
     Diverging states overflow to ``inf``; that is the honest answer, so no clipping.
+
+    Args:
+        w: ``(n, n)``, the weights.
+        h0: ``(m, n)``, the starts.
+        steps: the number of steps.
+        b: ``(n,)``, the bias (default none).
+
+    Returns:
+        ``(steps + 1, m, n)``, float64.
     """
     out = np.empty((steps + 1,) + h0.shape)
     out[0] = h0
@@ -93,7 +131,16 @@ def trajectories(w: np.ndarray, h0: np.ndarray, steps: int, b: np.ndarray | None
 
 @dataclass(frozen=True)
 class Outcomes:
-    """Where ``starts`` trajectories ended after ``steps`` steps."""
+    """Where ``starts`` trajectories ended after ``steps`` steps (:func:`simulate_outcomes`).
+
+    Attributes:
+        starts: the trajectories run.
+        steps: the steps each ran.
+        converged: those whose last step moved less than the tolerance: at (or next to) a
+            fixed point.
+        diverged: those whose norm grew by more than the growth factor.
+        other: those still moving: slow convergence, cycles or chaos.
+    """
 
     starts: int
     steps: int
@@ -102,6 +149,11 @@ class Outcomes:
     other: int  # still moving: slow convergence, cycles or chaos
 
     def to_dict(self) -> dict:
+        """The counts as a JSON-ready dict.
+
+        Returns:
+            ``{"starts", "steps", "converged", "diverged", "other"}``.
+        """
         return dict(starts=self.starts, steps=self.steps, converged=self.converged,
                     diverged=self.diverged, other=self.other)
 
@@ -115,6 +167,21 @@ def simulate_outcomes(
     Starts are ``|N(0, 1)|`` in every unit (after one step every state is non-negative
     anyway). A trajectory *diverged* when its norm grew by more than ``growth`` times;
     it *converged* when its last step moved less than ``tol * (1 + ||h||)``.
+
+    Args:
+        w: ``(n, n)``, the weights.
+        b: ``(n,)``, the bias (default zeros).
+        seed: the seed of the starts.
+        starts: the number of trajectories.
+        steps: the steps each runs.
+        tol: the convergence tolerance, relative.
+        growth: the growth factor of the norm that counts as divergence.
+
+    Returns:
+        The counts of converged, diverged and other trajectories.
+
+    Raises:
+        UsageError: bad weights (see :func:`check_weights`).
     """
     w, b = check_weights(w, b)
     rng = np.random.default_rng(seed)

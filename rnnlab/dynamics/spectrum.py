@@ -22,10 +22,20 @@ from rnnlab.errors import UsageError, check_int
 
 
 def marchenko_pastur_density(x, ratio: float = 1.0) -> np.ndarray:
-    """Marchenko-Pastur density (unit variance) at ``x`` for ``ratio = n_cols / n_rows <= 1``.
+    """The Marchenko-Pastur density (unit variance) at ``x``.
 
     ``p(x) = sqrt((b - x)(x - a)) / (2 pi ratio x)`` on ``[a, b] = [(1 -+ sqrt ratio)^2]``,
     zero outside.
+
+    Args:
+        x: where to evaluate it (any shape).
+        ratio: ``n_cols / n_rows``, in ``(0, 1]``.
+
+    Returns:
+        The density, shaped as ``x``, float64.
+
+    Raises:
+        UsageError: ``ratio`` outside ``(0, 1]``.
     """
     if not 0 < ratio <= 1:
         raise UsageError(f"ratio must be in (0, 1], got {ratio}")
@@ -41,7 +51,14 @@ NP_EDGE = 5.0
 
 
 def np_predicted_density(mu) -> np.ndarray:
-    """Predicted density of the np matrix's eigenvalues at ``mu`` (large-n limit)."""
+    """The predicted density of the np matrix's eigenvalues (large-n limit): ``5 p_MP(5 mu - 1)`` on ``[1/5, 1]``.
+
+    Args:
+        mu: where to evaluate it (any shape).
+
+    Returns:
+        The density, shaped as ``mu``, float64.
+    """
     mu = np.asarray(mu, dtype=np.float64)
     return NP_EDGE * marchenko_pastur_density(NP_EDGE * mu - 1.0, 1.0)
 
@@ -55,7 +72,19 @@ def np_predicted_cdf(mu) -> np.ndarray:
 
 
 def np_eigenvalues(key: jax.Array, n: int, trials: int) -> np.ndarray:
-    """Eigenvalues ``(trials, n)`` (ascending) of ``trials`` independent np matrices, float64."""
+    """The eigenvalues of ``trials`` independent np matrices, computed in float64.
+
+    Args:
+        key: a JAX PRNG key.
+        n: the size of each matrix.
+        trials: the number of matrices.
+
+    Returns:
+        ``(trials, n)``, each row ascending.
+
+    Raises:
+        UsageError: a bad size or count.
+    """
     check_int(trials, "trials")
     make = initializers.get("np")
     with jax.enable_x64(True):
@@ -65,7 +94,14 @@ def np_eigenvalues(key: jax.Array, n: int, trials: int) -> np.ndarray:
 
 
 def ks_distance(eigenvalues: np.ndarray) -> float:
-    """Kolmogorov-Smirnov distance between the pooled eigenvalues and the prediction."""
+    """The Kolmogorov-Smirnov distance between the pooled eigenvalues and the prediction.
+
+    Args:
+        eigenvalues: eigenvalues of np matrices (any shape; pooled).
+
+    Returns:
+        ``sup |F_empirical - F_predicted|``.
+    """
     e = np.sort(np.ravel(eigenvalues))
     cdf = np_predicted_cdf(e)
     k = np.arange(1, len(e) + 1) / len(e)
