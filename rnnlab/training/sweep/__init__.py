@@ -29,7 +29,11 @@ as ``diverged`` and one that crashed twice (a retry) as ``failed``, both in
 ``OUT/results.csv`` holds one row per point and seed: the grid keys, ``status``
 (complete, diverged, failed, or incomplete with the last logged step) and ``detail``,
 every config key, the parameter count, wall time and final metrics. ``OUT/summary.csv``
-aggregates the seeds of each point (median, min, max of every final metric).
+aggregates the seeds of each point (median, min, max of every final metric). Both cover
+every point of the folder: a ``--where`` call keeps the rows of the points earlier calls ran
+(``OUT/sweep.json`` lists the calls). A sweep holds ``OUT/.lock`` while it runs (a second
+sweep on the folder is refused), checks everything (the file, the points' paths, a Ray
+cluster) before it writes, and refuses a grid key or folder that would lead outside ``OUT``.
 
 Modules: :mod:`~rnnlab.training.sweep.grid` (the file, its points),
 :mod:`~rnnlab.training.sweep.point` (one attempt at a point, on any machine),
