@@ -61,8 +61,8 @@ def run_script(name: str, flags: list[str]) -> str | None:
         print(f"[paper_figures] {name}: error: {exc}", file=sys.stderr, flush=True)
         return f"error: {exc}"
     except SystemExit as exc:  # an argparse error or an explicit exit inside the script
-        rc = exc.code if isinstance(exc.code, int) else 1
-        return None if rc == 0 else f"exit status {rc}"
+        rc = exc.code if exc.code is None or isinstance(exc.code, int) else 1
+        return None if not rc else f"exit status {rc}"
     except Exception as exc:
         traceback.print_exc()
         text = str(exc).strip().splitlines()
