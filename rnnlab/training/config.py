@@ -51,7 +51,15 @@ def model_defaults(model: str) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """One training run (or ``seeds`` runs in one program). See ``docs/training.md``."""
+    """One training run (or ``seeds`` runs in one program). See ``docs/training.md``.
+
+    Every field is a TOML key of a config file and a flag of ``rnnlab train``; its meaning
+    and default are in the field's ``help`` (the table below on the API page). Types are
+    checked when the config is built; unset optimiser keys take the model's defaults.
+
+    Raises:
+        UsageError: a field of the wrong type.
+    """
 
     task: str = _opt("addition", "task name (rnnlab tasks)")
     model: str = _opt("np-rnn", "model name (rnnlab models); it sets the defaults of --optimiser, --lr and "
@@ -113,15 +121,28 @@ class TrainConfig:
                 object.__setattr__(self, key, value)
 
     def run_dir(self) -> Path:
+        """The run folder: ``out``, or ``runs/<task>-<model>-n<n>-T<T>-s<seed>``.
+
+        Returns:
+            The folder's path.
+        """
         return Path(self.out or f"runs/{self.task}-{self.model}-n{self.n}-T{self.T}-s{self.seed}")
 
     def cell_options(self) -> dict[str, Any]:
-        """The keyword options of ``cells.make`` that this config sets (all but the sizes)."""
+        """The keyword options of ``cells.make`` that this config sets (all but the sizes).
+
+        Returns:
+            The options.
+        """
         return {"init": self.init, "init_scale": self.init_scale, "alpha": alpha_value(self.alpha),
                 "structure_seed": self.structure_seed, "modrelu_eps": self.modrelu_eps, "h0": self.h0}
 
     def identity(self) -> dict[str, Any]:
-        """The keys that define the run (what ``config.toml`` holds): all but run control."""
+        """The keys that define the run (what ``config.toml`` holds): all but run control.
+
+        Returns:
+            ``{field: value}`` without ``out``, ``resume`` and ``progress``.
+        """
         return {k: v for k, v in dataclasses.asdict(self).items() if k not in RUN_CONTROL}
 
 

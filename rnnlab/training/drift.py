@@ -18,9 +18,24 @@ def _advance(body, length: int):
 
 def cayley_drift(n: int, steps: int, lr: float, seed: int = 0, report_every: int = 10_000,
                  rms_normalise: bool = False) -> list[dict]:
-    """Unitarity error ``max|W^H W - I|`` of a complex64 ``W`` after every ``report_every``
-    of ``steps`` Cayley steps (plus the start), each with a fresh gradient whose entries
-    are standard circular complex Gaussians. Returns rows ``{"step", "unitarity_error"}``.
+    """How far the Cayley step drifts from U(N) in complex64 (``rnnlab cayley-drift``).
+
+    Starts from a Haar-random ``W`` and takes ``steps`` Cayley steps, each with a fresh
+    gradient whose entries are standard circular complex Gaussians.
+
+    Args:
+        n: the size of ``W``.
+        steps: the number of steps.
+        lr: the learning rate.
+        seed: the seed of ``W`` and the gradients.
+        report_every: steps between reported rows.
+        rms_normalise: RMS-normalise the gradient first (natGradRMS).
+
+    Returns:
+        Rows ``{"step", "unitarity_error"}`` (``max|W^H W - I|``), the start included.
+
+    Raises:
+        UsageError: a bad size or a learning rate that is not a finite positive number.
     """
     for name, value in (("n", n), ("steps", steps), ("report_every", report_every)):
         check_int(value, name)

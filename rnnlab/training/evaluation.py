@@ -34,8 +34,17 @@ def fixed_batch(task: tasks.Task, split: str, batch: int) -> tuple[jax.Array, ja
 
 
 def make_eval(cell: cells.Cell, task: tasks.Task, batch: int, split: str = "test"):
-    """``params -> metrics`` on the fixed ``split`` batch of a generated task (see
-    :func:`fixed_batch`), not jitted."""
+    """``params -> metrics`` on the fixed ``split`` batch of a generated task, not jitted.
+
+    Args:
+        cell: the model.
+        task: a generated task.
+        batch: sequences in the batch.
+        split: ``"val"`` or ``"test"`` (each has its own fixed seed; see :func:`fixed_batch`).
+
+    Returns:
+        The evaluation function.
+    """
 
     def evaluate(params):
         x, y = fixed_batch(task, split, batch)

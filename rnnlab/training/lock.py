@@ -24,7 +24,12 @@ LOCK_NAME = ".lock"
 
 class FolderLock:
     """Exclusive lock on ``folder`` (created if missing); a context manager, or
-    :meth:`acquire` / :meth:`release`. ``what`` names the folder in the error."""
+    :meth:`acquire` / :meth:`release`.
+
+    Args:
+        folder: the folder to lock.
+        what: how the error names the folder (``run folder``, ``sweep folder``).
+    """
 
     def __init__(self, folder: str | Path, what: str = "run folder"):
         self.folder = Path(folder)
@@ -33,6 +38,15 @@ class FolderLock:
         self._fd: int | None = None
 
     def acquire(self) -> FolderLock:
+        """Take the lock, without waiting, and write this process's pid into it.
+
+        Returns:
+            The lock itself.
+
+        Raises:
+            UsageError: another process holds it (the message names its pid), or the folder
+                cannot be created.
+        """
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -51,6 +65,7 @@ class FolderLock:
         return self
 
     def release(self) -> None:
+        """Give the lock back (nothing happens if it is not held); the lock file stays."""
         if self._fd is not None:
             # The file stays: removing it would let a waiter lock an unlinked inode while a
             # third process creates and locks a new one.

@@ -62,6 +62,14 @@ ROLLBACK_LR_FACTOR = 0.5
 
 
 class TrainState(NamedTuple):
+    """The state a training step carries.
+
+    Attributes:
+        params: the parameters, by leaf name.
+        opt_state: the optimiser's state.
+        step: the steps taken, an int32 scalar.
+    """
+
     params: dict[str, jax.Array]
     opt_state: optax.OptState
     step: jax.Array  # int32 scalar: steps taken
@@ -79,7 +87,17 @@ class Experiment:
 
 
 def build(cfg: TrainConfig) -> Experiment:
-    """Cell, task and optimiser of ``cfg``; raises :class:`UsageError` for bad names or pairs."""
+    """The cell, task and optimiser of ``cfg``.
+
+    Args:
+        cfg: the run's config.
+
+    Returns:
+        The experiment: config, cell, task, leaf labels and optimiser.
+
+    Raises:
+        UsageError: an unknown model or task, or a model the task cannot train.
+    """
     task = tasks.make(cfg.task, cfg.T, cfg.n, target=cfg.target, target_seed=cfg.target_seed,
                       permutation_seed=cfg.permutation_seed, data=cfg.data, train_subset=cfg.train_subset)
     cell = cells.make(cfg.model, cfg.n, task.n_in, task.n_out, **cfg.cell_options())
@@ -107,6 +125,15 @@ def num_params(exp: Experiment) -> int:
 
 
 def init_state(exp: Experiment, key: jax.Array) -> TrainState:
+    """A fresh training state: the cell's initial parameters and the optimiser's state at step 0.
+
+    Args:
+        exp: the experiment (:func:`build`).
+        key: a JAX PRNG key.
+
+    Returns:
+        The state.
+    """
     params = exp.task.prepare(exp.cell, exp.cell.init(key))
     return TrainState(params, exp.tx.init(params), jnp.zeros((), jnp.int32))
 
@@ -132,7 +159,20 @@ def _step_fn(cell: cells.Cell, task: tasks.Task, tx: optax.GradientTransformatio
 
 def make_train_step(cell: cells.Cell, task: tasks.Task, tx: optax.GradientTransformation,
                     labels: dict[str, str]):
-    """One jitted training step ``(state, x (L, B, n_in), y) -> (state, metrics)``; ``state`` is donated."""
+    """One jitted training step ``(state, x (L, B, n_in), y) -> (state, metrics)``; ``state`` is donated.
+
+    A step whose loss or gradient is not finite leaves the state as it was and reports
+    ``finite = False`` in its metrics.
+
+    Args:
+        cell: the model.
+        task: the task.
+        tx: the optimiser.
+        labels: the optimiser label of each parameter leaf.
+
+    Returns:
+        The jitted step.
+    """
     return jax.jit(_step_fn(cell, task, tx, labels), donate_argnums=0)
 
 
@@ -140,7 +180,19 @@ def make_train_chunk(cell: cells.Cell, task: tasks.Task, tx: optax.GradientTrans
                      labels: dict[str, str], batch: int, length: int, split_batch: bool = False):
     """``(state, data_key) -> (state, metrics)``: ``length`` steps in one ``lax.scan``, not jitted
     (jit it, or vmap it over seeds first). ``metrics`` leaves have a leading ``(length,)`` axis.
-    ``split_batch``: split each batch over the host devices (:mod:`sharding`)."""
+
+    Args:
+        cell: the model.
+        task: the task.
+        tx: the optimiser.
+        labels: the optimiser label of each parameter leaf.
+        batch: sequences per step.
+        length: steps per chunk.
+        split_batch: split each batch over the host devices (:mod:`sharding`).
+
+    Returns:
+        The chunk function.
+    """
     step = _step_fn(cell, task, tx, labels)
 
     def chunk(state: TrainState, data_key: jax.Array):
@@ -208,9 +260,19 @@ def _write_curves(out: Path) -> None:
 
 
 def run(cfg: TrainConfig, log=print) -> int:
-    """Train ``cfg`` in its run folder, holding the folder's lock throughout. Returns 0; 1 if
-    stopped by a non-finite value; 128 + the signal number if stopped by SIGINT / SIGTERM
-    (after saving a checkpoint at the current step)."""
+    """Train ``cfg`` in its run folder, holding the folder's lock throughout.
+
+    Args:
+        cfg: the run's config.
+        log: receives the run's log lines.
+
+    Returns:
+        0 finished; 1 stopped by a non-finite value; 128 + the signal number if stopped by
+        SIGINT / SIGTERM (after saving a checkpoint at the current step).
+
+    Raises:
+        UsageError: a bad config, or a run folder that is in use or holds another run.
+    """
     exp = build(cfg)
     exp.task.check_batch(cfg.batch)
     out = cfg.run_dir()

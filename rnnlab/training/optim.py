@@ -88,6 +88,19 @@ def cayley_unitary(
     ``nu_re``, ``nu_im`` the running means of ``(Re G)^2`` and ``(Im G)^2``; and
     ``"modulus"``, which divides each complex entry by ``sqrt(nu) + eps`` with ``nu`` the
     running mean of ``|G|^2`` (the normalised entry keeps the phase of ``G``).
+
+    Args:
+        learning_rate: the step size, a number or an optax schedule of the step count.
+        rms_normalise: apply RMSprop's rule to ``G`` first (natGradRMS).
+        decay: the decay of the running means.
+        eps: added to the running RMS before dividing.
+        rms_reading: ``"parts"`` or ``"modulus"`` (:data:`RMS_READINGS`).
+
+    Returns:
+        The transformation, a pair of pure functions ``(init, update)``.
+
+    Raises:
+        UsageError: an unknown ``rms_reading``.
     """
     if rms_reading not in RMS_READINGS:
         raise UsageError(f"unknown rms_reading {rms_reading!r}; choose from {', '.join(RMS_READINGS)}")

@@ -27,13 +27,19 @@ from rnnlab.training.config import FIELDS, TrainConfig, validate
 
 @dataclass(frozen=True)
 class TrainResult:
-    """What a training run left in its run folder.
+    """What a training run left in its run folder (:func:`train`).
 
-    ``status``: 0 finished; 1 stopped by a non-finite loss (``params`` are then those of the
-    last good checkpoint); 128 + n stopped by signal n. ``metrics``: every logged line of
-    ``metrics.jsonl`` as a dict (one per logged step and seed). ``params``: the trained
-    parameters, a dict of arrays with a leading axis of ``config.seeds``. ``summary``: the
-    run's ``summary.json`` (parameter count, wall time, final metrics), empty if it stopped early.
+    Attributes:
+        config: the run's config.
+        run_dir: the run folder.
+        status: 0 finished; 1 stopped by a non-finite loss (``params`` are then those of the
+            last good checkpoint); 128 + n stopped by signal n.
+        metrics: every logged line of ``metrics.jsonl`` as a dict (one per logged step and
+            seed).
+        params: the trained parameters, a dict of arrays with a leading axis of
+            ``config.seeds``.
+        summary: the run's ``summary.json`` (parameter count, wall time, final metrics),
+            empty if it stopped early.
     """
 
     config: TrainConfig
@@ -53,10 +59,20 @@ class TrainResult:
 def train(cfg: TrainConfig, *, progress: bool = False, log: Callable[[str], None] | None = None) -> TrainResult:
     """Train ``cfg`` in ``cfg.run_dir()`` (``cfg.out``, or ``runs/<task>-<model>-n<n>-T<T>-s<seed>``).
 
-    Nothing is printed unless asked: ``progress=True`` shows a progress bar on stderr, ``log``
-    receives the run's log lines (``log=print`` prints them). Raises ValueError for a bad
-    config or a run folder that holds another run (use ``resume=True`` in the config to
-    continue one).
+    Nothing is printed unless asked. The run folder is the same as ``rnnlab train``'s: the
+    config, ``metrics.jsonl``, checkpoints and ``summary.json``.
+
+    Args:
+        cfg: the run.
+        progress: show a progress bar on stderr.
+        log: receives the run's log lines (``log=print`` prints them).
+
+    Returns:
+        The run's status, logged metrics, trained parameters and summary.
+
+    Raises:
+        UsageError: a bad config, or a run folder that holds another run (set
+            ``resume=True`` in the config to continue one). ``UsageError`` is a ``ValueError``.
     """
     cfg = dataclasses.replace(cfg, progress=progress)
     validate(cfg)
