@@ -1,11 +1,17 @@
-"""Tie rank to result: can a parameterization fit a Haar-random target unitary?
+"""Tie rank to result: can a parameterization fit a Haar-random target on its manifold?
 
-For a target ``U`` drawn from Haar measure, minimise ``||W(theta) - U||_F^2 / N`` by Adam
-from several random starts (vmapped in one compiled program) and keep the best residual.
-A full-capacity map reaches ~0 (float32 rounding, about 1e-6); a map whose image has
-measure zero in U(N) stalls at a residual bounded away from zero with probability one.
-The residual is relative: 0 is a perfect fit, 2 is the expected value for an unrelated
-pair of Haar unitaries (``E||W - U||^2 / N = 2``).
+For a target ``U`` drawn from Haar measure on the map's manifold, minimise
+``||W(theta) - U||_F^2 / N`` by Adam from several random starts (vmapped in one compiled
+program) and keep the best residual. A full-capacity map reaches ~0 (float32 rounding, about
+1e-6); a map whose image has measure zero in its manifold stalls at a residual bounded away
+from zero with probability one. The residual is relative: 0 is a perfect fit, 2 is the
+expected value for an unrelated pair of Haar matrices (``E||W - U||^2 / N = 2``).
+
+The manifold is the map's own: U(N) for a complex map, O(N) for a real one (``manifold="O"``),
+whose full rank is N(N-1)/2 and which can never fit a complex target. The image of a connected
+parameter space lies in one of the two components of O(N) (``det W = +1`` or ``-1``; k real
+reflections have ``det = (-1)^k``), so a real map's target is Haar on the component of its
+sampled points: a Haar O(N) draw with its first column negated when the determinants differ.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import numpy as np
 import optax
 
 from rnnlab.analysis import haar_unitary
+from rnnlab.analysis.unitary import haar_orthogonal
 from rnnlab.capacity.parameterizations import Parameterization
 
 
@@ -30,6 +37,7 @@ class FitResult:
     starts: int
     steps: int
     seed: int
+    target: str
     best_residual: float
     residuals: list[float]
 
@@ -45,10 +53,10 @@ def fit_target(
     steps: int = 2000,
     learning_rate: float = 0.05,
 ) -> FitResult:
-    """Fit ``W(theta)`` to a Haar-random target from ``starts`` random points."""
+    """Fit ``W(theta)`` to a Haar-random target on its manifold from ``starts`` random points."""
     key_target, key_starts = jax.random.split(jax.random.key(seed))
-    target = haar_unitary(key_target, p.n, jnp.complex64)
     theta0 = jax.vmap(lambda k: p.init(k, jnp.float32))(jax.random.split(key_starts, starts))
+    target, where = haar_target(p, key_target, theta0[0])
     schedule = optax.cosine_decay_schedule(learning_rate, steps, alpha=0.01)
     opt = optax.adam(schedule)
 
@@ -74,6 +82,20 @@ def fit_target(
         starts=starts,
         steps=steps,
         seed=seed,
+        target=where,
         best_residual=float(np.min(residuals)),
         residuals=[float(r) for r in residuals],
     )
+
+
+def haar_target(p: Parameterization, key: jax.Array, theta: jax.Array) -> tuple[jax.Array, str]:
+    """A Haar-random target on the manifold ``p`` maps to, and its name: on U(N) for a complex
+    map; for a real map, on the component of O(N) that holds ``W(theta)`` (``SO(N)`` or
+    ``O(N), det -1``)."""
+    if p.manifold != "O":
+        return haar_unitary(key, p.n, jnp.complex64), f"U({p.n})"
+    target = haar_orthogonal(key, p.n, jnp.float32)
+    sign = float(np.sign(np.linalg.det(np.real(np.asarray(p.matrix(theta), np.complex128)))))
+    if np.sign(np.linalg.det(np.asarray(target, np.float64))) != sign:
+        target = target.at[:, 0].multiply(-1.0)
+    return target, f"SO({p.n})" if sign > 0 else f"O({p.n}), det -1"

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
+import os
 import sys
 from pathlib import Path
 
@@ -37,42 +39,103 @@ def parse_sizes(text: str) -> list[int]:
     return sorted(sizes)
 
 
+ACTIONS = ("rank", "fit", "atlas")
+
+#: What each action does: its --help description (``rnnlab capacity fit --help``).
+DESCRIPTIONS = {
+    "rank": "Measure the Jacobian rank of theta -> W(theta) at random points (float64, jax.jacfwd) and "
+    "compare it with the dimension of the map's manifold (N^2 on U(N), N(N-1)/2 on O(N)); explain any "
+    "deficit from the null space. --exact adds a certificate: an exact rank at a rational point (a proven "
+    "lower bound) against P minus the known redundancies (an upper bound).",
+    "fit": "Fit Haar-random targets on each map's own manifold (U(N) for a complex map; for a real map, "
+    "the component of O(N) its image lies in) by Adam from several random starts, and report the best "
+    "residual ||W - U||_F^2 / N: about 0 where the map reaches the target, bounded away from 0 where its "
+    "image has measure zero.",
+    "atlas": "Every family over --n (default 2:32): the measured rank, the rank law it follows and exact "
+    "certificates up to --certify-up-to, written as atlas.json, atlas.md and atlas.png in --out.",
+}
+
+
+class _ActionHelp(argparse.Action):
+    """``-h``: the help of the action given before it (``rnnlab capacity fit --help``: fit's
+    description and only the options fit takes); without one, the help of the whole command."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None):
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        action = getattr(namespace, "action", None)
+        if action is None:
+            parser.print_help()
+            parser.exit()
+        view = argparse.ArgumentParser(prog=f"{parser.prog} {action}", description=DESCRIPTIONS[action],
+                                       add_help=False)
+        for a in parser._actions:
+            if a.option_strings and action in getattr(a, "actions", ACTIONS):
+                view._add_action(a)
+        view.print_help()
+        parser.exit()
+
+
 def register(subparsers) -> None:
     p = subparsers.add_parser(
-        "capacity",
-        help="Jacobian rank of each unitary parameterization vs dim U(N) = N^2",
-        description="Measure the Jacobian rank of theta -> W(theta) at random points (float64, "
-        "jax.jacfwd) and compare it with dim U(N) = N^2; explain any deficit from the null "
-        "space. 'rnnlab capacity fit' instead fits Haar-random targets and reports the residual.",
+        "capacity", add_help=False,
+        help="Jacobian rank of each unitary or orthogonal parameterization vs its manifold's dimension",
+        description="How much of its manifold (U(N), or O(N) for a real map) each parameterization reaches. "
+        + " ".join(f"{a}: {DESCRIPTIONS[a]}" for a in ACTIONS)
+        + " 'rnnlab capacity ACTION --help' lists the options of one action.",
     )
-    p.add_argument("action", nargs="?", choices=["rank", "fit", "atlas"], default="rank",
-                   help="rank (default): Jacobian rank; fit: fit a Haar-random target unitary; atlas: every "
+    p.add_argument("-h", "--help", action=_ActionHelp, help="show this help (after an action: that action's) and exit")
+    p.add_argument("action", nargs="?", choices=ACTIONS, default=None,
+                   help="rank (default): Jacobian rank; fit: fit Haar-random targets; atlas: every "
                    "family over --n (default 2:32) with rank laws and certificates, table + figure in --out")
-    p.add_argument("--n", default="8", help="size(s): N, A:B (inclusive), A:B:STEP or a comma list (default 8)")
-    p.add_argument("--param", action="append", metavar="NAME",
-                   help="parameterization (repeatable; default: all registered), or a map of your own as "
-                   "package.module:function, where function(n) returns (matrix, sample): matrix(theta) -> W "
-                   "(n, n) unitary or real orthogonal, sample(key) -> theta (P,)")
-    p.add_argument("--layers", type=int, help="layers for restricted-stack/givens/householder "
-                   "(default: 2 / max(N, 2) / N)")
-    p.add_argument("--seeds", type=int, default=3,
-                   help="number of seeds (as in every command): random points per size (rank; atlas uses at most "
-                   "2) or random targets per size (fit) (default 3)")
-    p.add_argument("--exact", action="store_true",
-                   help="also certify the rank: an exact rank at a rational point (a proven lower bound) against "
-                   "P minus the known redundancies (an upper bound)")
-    p.add_argument("--exact-method", choices=["modular", "sympy", "both"], default="modular",
-                   help="modular (default): rank over F_p with python-flint, fast to N = 64 and beyond; sympy: over "
-                   "Q(zeta_M), minutes beyond N = 6; both: the two, as a cross-check")
-    p.add_argument("--out", type=Path, default=Path("atlas"), help="atlas: output folder (default ./atlas)")
-    p.add_argument("--certify-up-to", type=int, default=16, metavar="N",
-                   help="atlas: certify exactly at N <= this (default 16)")
-    p.add_argument("--starts", type=int, default=4, help="fit: random starts per target (default 4)")
-    p.add_argument("--steps", type=int, default=2000, help="fit: Adam steps (default 2000)")
-    p.add_argument("--json", action="store_true", help="print a JSON list of records on stdout, nothing else")
-    p.add_argument("--plot", type=Path, metavar="FILE", help="draw rank (or residual) vs N to FILE (.png/.pdf); "
-                   "the data goes to FILE with suffix .json first")
-    p.set_defaults(func=capacity_command)
+
+    def option(actions, *flags, **kwargs):
+        p.add_argument(*flags, **kwargs).actions = actions  # read by _ActionHelp and _check_applies
+
+    every, rank_fit = ACTIONS, ("rank", "fit")
+    option(every, "--n", default="8", help="size(s): N, A:B (inclusive), A:B:STEP or a comma list "
+           "(default 8; atlas: 2:32)")
+    option(every, "--param", action="append", metavar="NAME",
+           help="parameterization (repeatable; default: all registered), or a map of your own as "
+           "package.module:function (importable from the current folder or PYTHONPATH), where function(n) "
+           "returns (matrix, sample): matrix(theta) -> W (n, n) unitary or real orthogonal, sample(key) -> theta (P,)")
+    option(rank_fit, "--layers", type=int, help="layers for restricted-stack/givens/householder "
+           "(default: 2 / max(N, 2) / N)")
+    option(every, "--seeds", type=int, default=3,
+           help="number of seeds (as in every command): random points per size (rank; atlas uses at most "
+           "2) or random targets per size (fit) (default 3)")
+    option(("rank",), "--exact", action="store_true",
+           help="also certify the rank: an exact rank at a rational point (a proven lower bound) against "
+           "P minus the known redundancies (an upper bound)")
+    option(("rank",), "--exact-method", choices=["modular", "sympy", "both"], default="modular",
+           help="modular (default): rank over F_p with python-flint, fast to N = 64 and beyond; sympy: over "
+           "Q(zeta_M), minutes beyond N = 6; both: the two, as a cross-check")
+    option(("atlas",), "--out", type=Path, default=Path("atlas"), help="output folder (default ./atlas)")
+    option(("atlas",), "--certify-up-to", type=int, default=16, metavar="N",
+           help="certify exactly at N <= this (default 16)")
+    option(("fit",), "--starts", type=int, default=4, help="random starts per target (default 4)")
+    option(("fit",), "--steps", type=int, default=2000, help="Adam steps (default 2000)")
+    option(rank_fit, "--json", action="store_true", help="print a JSON list of records on stdout, nothing else")
+    option(rank_fit, "--plot", type=Path, metavar="FILE", help="draw rank (or residual) vs N to FILE "
+           "(.png/.pdf); the data goes to FILE with suffix .json first")
+    p.set_defaults(func=capacity_command, capacity_options=[a for a in p._actions if hasattr(a, "actions")])
+
+
+def _check_applies(args, parser_actions) -> None:
+    """Refuse an option the chosen action does not take (``fit --exact`` was ignored silently)."""
+    for a in parser_actions:
+        if getattr(a, "actions", None) and args.action not in a.actions and getattr(args, a.dest) != a.default:
+            raise UsageError(f"{a.option_strings[0]} applies to {' and '.join(a.actions)}, not {args.action}")
+
+
+def _current_folder_importable() -> None:
+    """Let ``--param package.module:function`` import from the current folder, as ``python -m``
+    does (the ``rnnlab`` script puts its own folder on the path instead). It goes after the
+    installed packages, so a folder here never hides one of them."""
+    here = os.getcwd()
+    if not any(os.path.abspath(entry or os.curdir) == here for entry in sys.path):
+        sys.path.append(here)
 
 
 def _selected(args) -> list[str]:
@@ -90,6 +153,8 @@ def _selected(args) -> list[str]:
 
 
 def capacity_command(args) -> int:
+    args.action = args.action or "rank"
+    _check_applies(args, args.capacity_options)
     if args.action == "atlas" and args.n == "8":
         args.n = "2:32"
     sizes = parse_sizes(args.n)
@@ -99,6 +164,8 @@ def capacity_command(args) -> int:
         raise UsageError("--starts and --steps must be >= 1")
     if args.plot is not None:
         check_figure(args.plot, "--plot")
+    if any(":" in name for name in args.param or ()):
+        _current_folder_importable()
     chosen = _selected(args)  # the registry of maps loads JAX: the flags above are checked first
     if args.action == "atlas":
         check_folder(args.out, "--out")
@@ -219,7 +286,7 @@ def _run_fit(args, sizes, chosen) -> int:
             rec["seeds"] = list(range(args.seeds))
             rec["best_residual"] = max(f.best_residual for f in fits)  # worst target's best fit
             rec["residuals"] = [f.best_residual for f in fits]
-            rec["manifold_dim"] = p.n * p.n
+            rec["manifold_dim"] = p.manifold_dim
             rec["rank"] = None
             records.append(rec)
     _emit(args, records, _fit_table, _plot_fit)
@@ -335,7 +402,11 @@ def _restricted_note(records) -> list[str]:
     # root of N^2 - 7N + lost = 0.
     first = math.floor((7 + math.sqrt(max(49 - 4 * lost, 0))) / 2) + 1
     seen = sorted(x["n"] for x in records if x["parameterization"] == "restricted" and x["full_capacity"] is False)
-    seen_txt = f" In this run it first falls short at N = {seen[0]}." if seen else ""
+    full = [x["n"] for x in records if x["parameterization"] == "restricted" and x["full_capacity"] is True
+            and x["n"] < seen[0]]
+    # "First" only where this run also measured a smaller size at which it is full.
+    seen_txt = (f" In this run it is full up to N = {max(full)} and first falls short at N = {seen[0]}." if full
+                else f" In this run it falls short at every size measured ({', '.join(map(str, seen))}).")
     return [
         f"\nNote: restricted wastes {lost} of its 7N parameters at N={r['n']} (listed above); if that holds "
         f"at every N, its rank 7N - {lost} is below N^2 from N = {first} on, not from N = 8 as the paper's "
@@ -344,11 +415,12 @@ def _restricted_note(records) -> list[str]:
 
 
 def _fit_table(records) -> str:
-    head = ["parameterization", "N", "layers", "P", "N^2", "best residual", "starts", "steps"]
-    rows = [[r["parameterization"], r["n"], r["layers"] or "-", r["params"], r["manifold_dim"],
+    head = ["parameterization", "N", "layers", "P", "dim", "target on", "best residual", "starts", "steps"]
+    rows = [[r["parameterization"], r["n"], r["layers"] or "-", r["params"], r["manifold_dim"], r["target"],
              f"{r['best_residual']:.2e}", r["starts"], r["steps"]] for r in records]
     return _table(head, [[str(x) for x in row] for row in rows]) + (
-        "\n\nbest residual = min over starts of ||W - U||_F^2 / N (worst over targets); ~0 means the target was reached."
+        "\n\nbest residual = min over starts of ||W - U||_F^2 / N (worst over targets), U Haar-random on the "
+        "map's manifold; ~0 means the target was reached."
     )
 
 

@@ -1,5 +1,7 @@
 """A user's own map: the same report as the built-ins, checked on its manifold first."""
 
+import json
+
 import jax
 import jax.numpy as jnp
 import pytest
@@ -87,3 +89,36 @@ def test_cli_bad_user_map_is_one_line_exit_2(func, capsys):
     assert main(["capacity", "--n", "3", "--param", f"tests.capacity.test_custom:{func}"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "error" in err
+
+
+MY_MAP = '''
+import jax
+import jax.numpy as jnp
+
+
+def my_map(n):
+    def matrix(theta):
+        return jnp.diag(jnp.exp(1j * theta))
+
+    return matrix, lambda key: jax.random.uniform(key, (n,))
+'''
+
+
+def test_cli_user_map_from_the_current_folder(tmp_path, monkeypatch, capsys):
+    # The installed rnnlab script puts its own folder on sys.path, not the current one: a
+    # package beside the user was not found, though python -m would have found it.
+    import sys
+
+    (tmp_path / "mypkg").mkdir()
+    (tmp_path / "mypkg" / "__init__.py").write_text("")
+    (tmp_path / "mypkg" / "maps.py").write_text(MY_MAP)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if p not in ("", ".", str(tmp_path))])
+    try:
+        assert main(["capacity", "--n", "3", "--seeds", "1", "--json", "--param", "mypkg.maps:my_map"]) == 0
+    finally:
+        for name in ("mypkg", "mypkg.maps"):
+            sys.modules.pop(name, None)
+    (rec,) = json.loads(capsys.readouterr().out)
+    assert (rec["params"], rec["rank"], rec["manifold_dim"]) == (3, 3, 9)
+    assert sys.path[-1] == str(tmp_path)  # after the installed packages: it hides none of them
