@@ -26,6 +26,7 @@ from collections.abc import Sequence  # noqa: E402
 from rnnlab import __version__  # noqa: E402
 from rnnlab.cli import (  # noqa: E402
     action,
+    analyze,
     capacity,
     configs,
     demo,
@@ -47,7 +48,7 @@ from rnnlab.errors import UsageError  # noqa: E402
 TRAINING_COMMANDS = ("train", "sweep")
 
 # The command groups, in the order their subcommands appear in --help.
-COMMAND_MODULES = (capacity, dynamics, train, plot, sweep, configs, records, action)
+COMMAND_MODULES = (capacity, dynamics, train, plot, sweep, configs, records, action, analyze)
 
 
 class OneLineParser(argparse.ArgumentParser):

@@ -151,7 +151,9 @@ def _slack_lp(a_ub: np.ndarray, b_ub: np.ndarray, a_eq, b_eq, cap: float = 1.0):
 
 
 def _max_slack(i: int, a_ub: np.ndarray, b_ub: np.ndarray, cap: float = 1.0) -> float:
-    """The largest slack ``b_i - a_i z`` (capped) of constraint ``i`` on ``a_ub z <= b_ub``."""
+    """The largest slack ``b_i - a_i z`` (capped) of constraint ``i`` on ``a_ub z <= b_ub``;
+    ``-inf`` when the constraints hold nowhere to HiGHS's accuracy (a piece that the first LP
+    found only within its tolerance of empty, as trained weights give: no point has a slack)."""
     import scipy.optimize
 
     d = a_ub.shape[1]
@@ -164,6 +166,8 @@ def _max_slack(i: int, a_ub: np.ndarray, b_ub: np.ndarray, cap: float = 1.0) -> 
         cost, A_ub=a, b_ub=np.concatenate([[b_ub[i]], b_ub]),
         bounds=[(None, None)] * d + [(None, cap)], method="highs",
     )
+    if res.status == 2:
+        return -np.inf
     if res.status != 0:
         raise RuntimeError(f"fixed-point LP failed: {res.message}")
     return float(res.x[-1])
@@ -375,21 +379,19 @@ def _may_hold_fixed_points(w: np.ndarray, b: np.ndarray, supports: list[tuple[in
     """A quick screen before :func:`_piece`: False for the supports that certainly hold no
     fixed point, True for the rest (which :func:`_piece` then decides).
 
-    For each support ``S`` the system ``(W_SS - I) h_S = -b_S`` is solved for many supports
-    at once (batched LU, as one ``n x n`` system with ``h_i = 0`` off ``S``). Where ``W_SS - I``
-    is far from singular its solution is the only candidate, and a support is dropped when
-    that solution breaks a sign condition by more than a margin that covers its rounding
-    error. A system that may be singular to ``tol`` (then ``_piece`` finds an affine set, not
-    a point) is always kept: it is detected by solving also for three random right-hand sides
-    ``y``, since ``||y|| / ||(W_SS - I)^{-1} y||`` bounds the smallest singular value from
-    above, and is within a factor ``sqrt(|S|) / |u^T y|`` of it (``u`` its left singular
-    vector); a singular value below ``tol`` escapes all three only if every ``|u^T y|`` is
-    below ``1e-2``, a chance of about 5e-7."""
+    For each support ``S`` the system ``A = W_SS - I``, ``A h_S = -b_S`` is handled for many
+    supports at once, as one ``n x n`` system with ``h_i = 0`` off ``S``. A Cholesky
+    factorisation of ``A^T A - theta^2 I`` succeeds only if every singular value of ``A`` is
+    above ``theta = max(2 tol, sqrt(100 n eps) ||A||_F)`` (the second term keeps ``theta^2``
+    above the rounding of ``A^T A``); then :func:`_piece` sees full rank, and the batched LU
+    solution is its one candidate, accurate to ``n eps ||A|| / theta`` relative. Such a support
+    is dropped when that solution breaks a sign condition by more than a margin covering this
+    error. A system that may be singular to ``tol`` (where :func:`_piece` finds an affine set,
+    not a point) is always kept."""
     n = w.shape[0]
     keep = np.ones(len(supports), bool)
     eye = np.eye(n)
     wm = w - eye
-    probes = np.random.default_rng(0).standard_normal((n, 3))
     eps = float(np.finfo(np.float64).eps)
     for start in range(0, len(supports), chunk):
         block = supports[start:start + chunk]
@@ -397,30 +399,33 @@ def _may_hold_fixed_points(w: np.ndarray, b: np.ndarray, supports: list[tuple[in
         for k, s in enumerate(block):
             d[k, list(s)] = 1.0
         a = d[:, :, None] * wm[None] * d[:, None, :] - (1.0 - d)[:, :, None] * eye[None]
-        rhs = np.concatenate([(-d * b)[:, :, None], d[:, :, None] * probes[None]], axis=2)
+        size = np.linalg.norm(a, axis=(1, 2))
+        theta = np.maximum(2 * tol, np.sqrt(100 * n * eps) * size)
+        gram = np.swapaxes(a, 1, 2) @ a - (theta**2)[:, None, None] * eye[None]
+        regular = np.ones(len(block), bool)
         try:
-            x = np.linalg.solve(a, rhs)
-        except np.linalg.LinAlgError:  # some system exactly singular: solve one by one
-            x = np.full(rhs.shape, np.nan)
+            np.linalg.cholesky(gram)
+        except np.linalg.LinAlgError:  # some factorisation failed: find which, one by one
             for k in range(len(block)):
                 try:
-                    x[k] = np.linalg.solve(a[k], rhs[k])
+                    np.linalg.cholesky(gram[k])
                 except np.linalg.LinAlgError:
-                    pass
-        size = np.maximum(d.sum(axis=1), 1.0)
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            y_norm = np.linalg.norm(rhs[:, :, 1:], axis=1)
-            inv_norm = np.max(np.linalg.norm(x[:, :, 1:], axis=1) / y_norm, axis=1)
-            sigma_bound = 1.0 / inv_norm
-            h = x[:, :, 0]
+                    regular[k] = False
+        rhs = -d * b
+        try:
+            h = np.linalg.solve(a, rhs[:, :, None])[:, :, 0]
+        except np.linalg.LinAlgError:  # some system exactly singular (so not regular): one by one
+            h = np.full(rhs.shape, np.nan)
+            for k in np.flatnonzero(regular):
+                h[k] = np.linalg.solve(a[k], rhs[k])
+        with np.errstate(invalid="ignore", over="ignore"):
             scale = 1.0 + np.linalg.norm(h, axis=1)
             pre = h @ w.T + b
-            margin = (np.maximum(tol, 1e-6) + 1e3 * n * eps * inv_norm * np.sqrt(size)) * scale
+            margin = (max(tol, 1e-6) + 1e3 * n * eps * size / theta) * scale
             low = np.min(np.where(d > 0, h, np.inf), axis=1)
             high = np.max(np.where(d > 0, -np.inf, pre), axis=1)
-            surely_regular = np.isfinite(inv_norm) & (sigma_bound > 1e2 * tol * np.sqrt(size))
             broken = (low < -margin) | (high > margin)
-        keep[start:start + len(block)] = ~(surely_regular & np.all(np.isfinite(x), axis=(1, 2)) & broken)
+        keep[start:start + len(block)] = ~(regular & np.all(np.isfinite(h), axis=1) & broken)
     return keep
 
 
