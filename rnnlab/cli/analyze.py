@@ -68,7 +68,7 @@ def _analyze(args) -> int:
         raise UsageError(f"{run} is not a folder (give a run folder or a record's point folder)")
     check_folder(out, "--out")
 
-    from rnnlab.training.analyze import analyze
+    from rnnlab.training.attractors import analyze
 
     result = analyze(run, inputs=inputs, seed=args.seed, trajectories=args.trajectories, starts=args.starts,
                      noise=args.noise, all_supports=args.all_supports, tol=args.tol)

@@ -7,6 +7,9 @@
   cases, simulation of where trajectories end.
 - :mod:`rnnlab.dynamics.fixed_points` exact fixed sets of that map, with dimension and
   stability.
+- :mod:`rnnlab.dynamics.slow_points` fixed and slow points of any map by minimising
+  ``|F(h) - h|^2 / 2`` (``rnnlab.dynamics.slow_points.slow_points``; not exported by name,
+  which is the module's).
 - :mod:`rnnlab.dynamics.portrait` phase portraits of the 2-unit map.
 - :mod:`rnnlab.dynamics.propagation` gradient norm, singular values and Lyapunov exponents
   of ``dh_t/dh_0`` along input-driven trajectories, and input sensitivity.
@@ -30,7 +33,7 @@ from rnnlab.dynamics.relu_map import (
     trajectories,
     two_unit,
 )
-from rnnlab.dynamics.fixed_points import FixedSet, fixed_points, visited_supports
+from rnnlab.dynamics.fixed_points import FixedSet, fixed_points, supports_of, visited_supports
 from rnnlab.dynamics.portrait import portrait, portrait_figure, portrait_panel
 
 _LAZY = {
@@ -93,6 +96,7 @@ __all__ = [
     "propagation_figure",
     "relu_step",
     "simulate_outcomes",
+    "supports_of",
     "trajectories",
     "two_unit",
     "visited_supports",

@@ -14,6 +14,7 @@
 - :mod:`rnnlab.training.run_folder` the run folder's files, data-only checkpoints, resume rules.
 - :mod:`rnnlab.training.lock`    :class:`FolderLock`, one writer per run or sweep folder.
 - :mod:`rnnlab.training.curves`  training curves of run folders (a matplotlib Figure).
+- :mod:`rnnlab.training.attractors` :func:`analyze`: fixed and slow points of a trained network.
 - :mod:`rnnlab.training.datasets` offline MNIST and speech data.
 """
 
@@ -29,6 +30,7 @@ _EXPORTS = {
     "TrainConfig": "config",
     "TrainResult": "result",
     "TrainState": "loop",
+    "analyze": "attractors",
     "build": "loop",
     "cayley_drift": "drift",
     "cayley_unitary": "optim",

@@ -12,7 +12,7 @@ import pytest
 from rnnlab.cli import main
 from rnnlab.errors import UsageError
 from rnnlab.training import loop, run_folder
-from rnnlab.training.analyze import analyze
+from rnnlab.training.attractors import analyze
 from rnnlab.training.config import TrainConfig
 
 # Settings that train each model to the 8-state solution in a few seconds: sign accuracy 1 at

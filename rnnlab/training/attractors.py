@@ -1,6 +1,7 @@
 """What a trained network does: the fixed and slow points of its recurrent map (``rnnlab analyze``).
 
-``analyze(run)`` reads a run folder (or a record's point folder, or a :class:`TrainResult`),
+``analyze(run)`` (also ``rnnlab.training.analyze``; the module is not named after the function,
+which would shadow it as an attribute of the package once imported) reads a run folder (or a record's point folder, or a :class:`TrainResult`),
 runs the trained network on evaluation sequences of its task (drawn as the test batch is, from
 :data:`~rnnlab.training.evaluation.TEST_SEED`), and for each *constant input* that matters to
 the task (:func:`constant_inputs`: zero; addition / multiplication a value between the markers,
@@ -402,16 +403,32 @@ def analyze(
 ) -> Analysis:
     """Fixed points (ReLU: exact fixed sets) or slow points of the trained network in ``run``.
 
-    ``run``: a run folder, a record's point folder, or a :class:`~rnnlab.training.result.TrainResult`.
-    ``inputs``: ``{name: x}`` constant inputs (default :func:`constant_inputs` of the task).
-    ``seed``: analyse only this seed of a multi-seed run (default every seed). ``trajectories``:
-    evaluation sequences drawn (fewer if their states would pass :data:`TRAJECTORY_BYTES`).
-    ``starts``: states sampled from them (slow-point starts, each moved by Gaussian noise of
-    ``noise`` times the RMS of the sampled states; for ReLU the starts of the settling runs). ReLU only: ``all_supports`` examines all ``2^n`` supports (``n <=``
-    :data:`ALL_SUPPORTS_MAX_N`), ``max_supports`` caps the supports examined otherwise, ``tol``
-    the eigenvalue-is-1 tolerance (default :func:`~rnnlab.dynamics.fixed_points.unit_eigenvalue_tolerance`
-    in the weights' dtype). ``slow_options``: keywords of :func:`~rnnlab.dynamics.slow_points.slow_points`.
-    Raises :class:`~rnnlab.errors.UsageError` (module docstring) before computing anything.
+    Args:
+        run: a run folder, a record's point folder, or a :class:`~rnnlab.training.result.TrainResult`.
+        inputs: ``{name: x}``, the constant inputs to analyse (default :func:`constant_inputs`
+            of the run's task).
+        seed: analyse only this seed of a multi-seed run (default every seed).
+        trajectories: evaluation sequences to draw (fewer if their states would pass
+            :data:`TRAJECTORY_BYTES`).
+        starts: states sampled from them: the slow-point starts, or for ReLU the starts of
+            the settling runs.
+        noise: slow points: Gaussian noise added to each start, times the RMS of the
+            sampled states.
+        all_supports: ReLU: examine all ``2^n`` supports (``n <=`` :data:`ALL_SUPPORTS_MAX_N`).
+        max_supports: ReLU: at most this many supports are examined otherwise.
+        tol: ReLU: an eigenvalue within ``tol`` of 1 counts as 1 (default
+            :func:`~rnnlab.dynamics.fixed_points.unit_eigenvalue_tolerance` in float64: the
+            trained weights are taken as exact numbers, so a line needs an eigenvalue of
+            ``W_SS`` within about ``1e-12`` of 1; pass e.g. ``1 / T`` to ask for lines that hold
+            over the task's length).
+        slow_options: keywords of :func:`rnnlab.dynamics.slow_points.slow_points`.
+
+    Returns:
+        An :class:`Analysis`: per seed and constant input, the points found, the network's
+        output at each, their verification, and the settings that decided them.
+
+    Raises:
+        UsageError: before anything is computed, for the bad input the module docstring lists.
     """
     from rnnlab.training import loop
 
