@@ -1,4 +1,4 @@
-"""``rnnlab demo``: the main job on embedded defaults, a few minutes on a 2-core CPU.
+"""``rnnlab demo``: the main job on embedded defaults, about 3-4 minutes on a 2-core CPU.
 
 It runs the same commands a user would, writing data (JSON) before pictures into one folder:
 

@@ -1,5 +1,6 @@
 """Shipped configurations by name, and what an installed package contains."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -44,6 +45,23 @@ def test_configs_command_lists_them(capsys):
     assert main(["configs"]) == 0
     out = capsys.readouterr().out
     assert all(name in out for name in config_names())
+
+
+def test_configs_tells_runs_from_sweeps_and_ends_each_description_with_its_sentence(capsys):
+    import tomllib
+
+    assert main(["configs"]) == 0
+    out = capsys.readouterr().out
+    runs, sweeps = out.split("Sweeps (rnnlab sweep NAME):")
+    assert runs.startswith("Single runs (rnnlab train --config NAME):")
+    for name in config_names():
+        grid = "grid" in tomllib.loads((config_dir() / f"{name}.toml").read_text())
+        assert f"\n  {name} " in (sweeps if grid else runs), name
+    entries = re.findall(r"^  (\S+) +(.*(?:\n {4,}.*)*)", out, re.M)
+    assert sorted(name for name, _ in entries) == config_names()
+    for name, about in entries:  # whole sentences, wrapped, never cut
+        assert " ".join(about.split())[-1] in ".!?", (name, about)
+        assert all(len(line) <= 100 for line in about.splitlines())
 
 
 def test_a_build_ships_the_configs_and_the_figure_scripts(tmp_path):
