@@ -94,7 +94,7 @@ def test_single_size_plot_is_one_bar_chart_and_ticks_are_integers():
     from rnnlab.capacity.plots import plot_fit, plot_rank
 
     rec = lambda name, n, rank, p: dict(parameterization=name, n=n, rank=rank, params=p,  # noqa: E731
-                                        full_capacity=rank == n * n, best_residual=1e-3)
+                                        manifold_dim=n * n, full_capacity=rank == n * n, best_residual=1e-3)
     fig = plot_rank([rec("restricted", 8, 49, 56), rec("full", 8, 64, 64)])
     (ax,) = fig.axes
     assert [t.get_text() for t in ax.get_xticklabels()] == ["restricted", "full"]
