@@ -359,9 +359,19 @@ def visited_supports(
 
 
 def supports_of(states) -> list[tuple[int, ...]]:
-    """The distinct supports ``{i : h_i > 0}`` of the rows of ``states`` ``(m, n)``, most
-    frequent first (ties in order of first appearance): the supports a trained network's
-    trajectories visit, to pass to :func:`fixed_points` as ``supports``."""
+    """The distinct supports ``{i : h_i > 0}`` of the rows of ``states``, most frequent first
+    (ties in order of first appearance): the supports a trained network's trajectories visit,
+    to pass to :func:`fixed_points` as ``supports``.
+
+    Args:
+        states: ``(m, n)``, states of an ``n``-unit ReLU network.
+
+    Returns:
+        The supports as sorted index tuples.
+
+    Raises:
+        UsageError: ``states`` is not a 2-D array.
+    """
     states = np.asarray(states)
     if states.ndim != 2:
         raise UsageError(f"states must be an (m, n) array, got shape {states.shape}")
