@@ -107,21 +107,24 @@ def _read(path: Path, names) -> dict[str, np.ndarray]:
         raise _damaged(path, _reason(exc)) from None
 
 
-_META = ("meta.version", "meta.step", "meta.elapsed", "meta.lr_scale", "meta.rollbacks")
+#: The counters of a checkpoint and the kinds of number each may be (i, u: integer; f: float).
+_META = {"meta.version": "iu", "meta.step": "iu", "meta.elapsed": "iuf", "meta.lr_scale": "iuf",
+         "meta.rollbacks": "iu"}
 
 
 def _meta(headers: dict, path: Path) -> dict[str, float | int]:
-    for name in _META:
+    for name, kinds in _META.items():  # the version first: another format is not damage
         if name not in headers:
             raise _damaged(path, f"missing entry {name!r}")
         shape, dtype = headers[name]
-        if shape != () or dtype.kind not in "iuf":
-            raise _damaged(path, f"entry {name!r} is not a number")
+        if shape != () or dtype.kind not in kinds:
+            raise _damaged(path, f"entry {name!r} is not {'an integer' if kinds == 'iu' else 'a number'}")
+        if name == "meta.version":
+            version = int(_read(path, [name])[name])
+            if version != CHECKPOINT_VERSION:
+                raise UsageError(f"checkpoint {path} has format version {version}; "
+                                 f"this rnnlab reads version {CHECKPOINT_VERSION}")
     blob = _read(path, _META)
-    version = int(blob["meta.version"])
-    if version != CHECKPOINT_VERSION:
-        raise UsageError(f"checkpoint {path} has format version {version}; "
-                         f"this rnnlab reads version {CHECKPOINT_VERSION}")
     meta = {"step": int(blob["meta.step"]), "elapsed": float(blob["meta.elapsed"]),
             "lr_scale": float(blob["meta.lr_scale"]), "rollbacks": int(blob["meta.rollbacks"])}
     if not (math.isfinite(meta["elapsed"]) and meta["elapsed"] >= 0):

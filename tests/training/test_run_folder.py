@@ -166,7 +166,8 @@ def test_checkpoints_that_no_run_writes_are_refused_before_anything_is_allocated
     huge = {"descr": descr, "fortran_order": False, "shape": (10**7, 10**7)}  # petabytes
     for entries, words in (
         ({name: _npy(header=huge)}, ["does not match this run's model"]),
-        ({"meta.step": _npy(header={**huge, "descr": "<i8"})}, ["is damaged", "'meta.step' is not a number"]),
+        ({"meta.step": _npy(header={**huge, "descr": "<i8"})}, ["is damaged", "'meta.step' is not an integer"]),
+        ({"meta.step": _npy(np.float64("nan"))}, ["is damaged", "'meta.step' is not an integer"]),
         ({"meta.step": _npy(np.int64(-50))}, ["is damaged", "step -50 is negative"]),
         ({"meta.step": _npy(np.int64(6))}, ["is damaged", "step 6 is neither a multiple of log_every (5)"]),
         ({"meta.lr_scale": _npy(np.float64("nan"))}, ["is damaged", "learning-rate scale nan"]),
