@@ -26,6 +26,10 @@ import optax
 from rnnlab.analysis import haar_unitary
 from rnnlab.analysis.unitary import haar_orthogonal
 from rnnlab.capacity.parameterizations import Parameterization
+from rnnlab.errors import UsageError
+
+#: The most steps :func:`fit_target` takes: Optax counts them in int32.
+MAX_STEPS = int(np.iinfo(np.int32).max)
 
 
 @dataclass
@@ -69,7 +73,13 @@ def fit_target(
 
     Returns:
         The residual of every start and the best one, with the target's manifold.
+
+    Raises:
+        UsageError: ``starts`` below 1, or ``steps`` below 1 or above :data:`MAX_STEPS`.
     """
+    if starts < 1 or not 1 <= steps <= MAX_STEPS:
+        raise UsageError(f"fit_target needs starts >= 1 and 1 <= steps <= {MAX_STEPS}, "
+                         f"got starts={starts}, steps={steps}")
     key_target, key_starts = jax.random.split(jax.random.key(seed))
     theta0 = jax.vmap(lambda k: p.init(k, jnp.float32))(jax.random.split(key_starts, starts))
     target, where = haar_target(p, key_target, theta0[0])

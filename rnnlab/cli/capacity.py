@@ -41,6 +41,10 @@ def parse_sizes(text: str) -> list[int]:
 
 ACTIONS = ("rank", "fit", "atlas")
 
+#: The most Adam steps ``fit`` takes: its step counter is a JAX int32 (as in
+#: :data:`rnnlab.capacity.fit.MAX_STEPS`, repeated here so that the flag is checked before JAX loads).
+MAX_FIT_STEPS = 2**31 - 1
+
 #: What each action does: its --help description (``rnnlab capacity fit --help``).
 DESCRIPTIONS = {
     "rank": "Measure the Jacobian rank of theta -> W(theta) at random points (float64, jax.jacfwd) and "
@@ -162,6 +166,9 @@ def capacity_command(args) -> int:
         raise UsageError("--seeds must be >= 1")
     if args.action == "fit" and (args.starts < 1 or args.steps < 1):
         raise UsageError("--starts and --steps must be >= 1")
+    if args.action == "fit" and args.steps > MAX_FIT_STEPS:
+        raise UsageError(f"--steps must be at most {MAX_FIT_STEPS} (JAX counts Adam's steps in int32), "
+                         f"got {args.steps}")
     if args.plot is not None:
         check_figure(args.plot, "--plot")
     if any(":" in name for name in args.param or ()):

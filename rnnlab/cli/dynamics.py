@@ -119,6 +119,10 @@ def _add_weight_source(p: argparse.ArgumentParser) -> None:
                    "only with --eig or --case)")
 
 
+#: The first bytes of every file numpy.save writes.
+NPY_MAGIC = b"\x93NUMPY"
+
+
 def _weights(args):
     """``(W, label)`` from --eig / --case / --weights; a UsageError for any bad input."""
     import numpy as np
@@ -128,12 +132,23 @@ def _weights(args):
     if args.weights is not None:
         if args.angle is not None:
             raise UsageError("--angle applies to --eig and --case, not to --weights")
+        what = f"cannot read {args.weights} as a .npy array"
         try:
-            w = np.load(args.weights, allow_pickle=False)
+            with open(args.weights, "rb") as fh:
+                magic = fh.read(len(NPY_MAGIC))
+                # np.load reads anything else as a pickle (refused, but its message speaks of one)
+                if magic == NPY_MAGIC:
+                    fh.seek(0)
+                    w = np.load(fh, allow_pickle=False)
         except FileNotFoundError:
             raise UsageError(f"no such file: {args.weights}") from None
+        except EOFError:  # numpy's answer to a file cut short in its header
+            raise UsageError(f"{what}: the file is cut short") from None
         except (OSError, ValueError) as exc:
-            raise UsageError(f"cannot read {args.weights} as a .npy array: {exc}") from None
+            raise UsageError(f"{what}: {exc.strerror if isinstance(exc, OSError) and exc.strerror else exc}") from None
+        if magic != NPY_MAGIC:
+            raise UsageError(f"{what}: {'the file is empty' if not magic else 'not a .npy file'} "
+                             "(save W with numpy.save)")
         w, _ = check_weights(w)
         return w, f"W from {args.weights}"
     angle = DEFAULT_ANGLE if args.angle is None else args.angle
@@ -276,6 +291,9 @@ def propagate_command(args) -> int:
     if unknown:
         raise UsageError(f"initialiser {args.init!r} has no option {', '.join(sorted(unknown))}; "
                          f"its options: {', '.join(sorted(accepted)) or 'none'}")
+    for key, value in options.items():  # every initialiser option is a number (scale, g)
+        if isinstance(value, str):
+            raise UsageError(f"--opt {key} wants a number, got {value!r}")
     result = propagate(
         jax.random.key(args.seed), args.init, args.n, args.T, trials=args.trials, n_in=args.n_in,
         alpha=_number_or_name(args.alpha), lyapunov=args.lyapunov, inputs=args.inputs,

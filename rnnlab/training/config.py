@@ -230,7 +230,7 @@ def validate(cfg: TrainConfig) -> None:
     """Size and schedule checks (names are checked by the registries when building)."""
     for name, low in (("n", 1), ("T", 1), ("steps", 1), ("batch", 1), ("seeds", 1), ("log_every", 1),
                       ("eval_every", 1), ("eval_batch", 1), ("checkpoint_every", 1), ("reproject_every", 0),
-                      ("permutation_seed", 0), ("train_subset", 0), ("max_rollbacks", 0)):
+                      ("permutation_seed", 0), ("structure_seed", 0), ("train_subset", 0), ("max_rollbacks", 0)):
         value = getattr(cfg, name)
         if value < low:
             raise UsageError(f"{name} must be >= {low}, got {value}")

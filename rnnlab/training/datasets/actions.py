@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from rnnlab.errors import UsageError, check_int
+from rnnlab.memory import check_memory
 
 SPLITS = ("train", "val", "test")
 _VIDEO_SUFFIXES = (".avi", ".mp4")
@@ -255,6 +256,15 @@ def generated_clip(spec: GeneratedSpec, label: int, rng: np.random.Generator,
     return (signal + spec.noise * rng.standard_normal((frames, spec.features))).astype(np.float32)
 
 
+def generated_bytes(spec: GeneratedSpec) -> int:
+    """Estimated peak memory of :func:`write_generated` and of loading what it writes, the
+    larger of the two: the QR factorisation of a ``features x features`` float64 Gaussian
+    (its input, Q, R and workspace), and :func:`load_actions` holding every clip at its
+    longest as float32 twice over (the clips, then their concatenation)."""
+    clips = spec.classes * (spec.train_per_class + spec.val_per_class + spec.test_per_class)
+    return max(4 * 8 * spec.features**2, 2 * 4 * clips * spec.max_frames * spec.features)
+
+
 def write_generated(out: str | Path, spec: GeneratedSpec = GeneratedSpec()) -> Path:
     """Write a synthetic action set to the empty (or new) folder ``out``; returns it.
 
@@ -267,8 +277,11 @@ def write_generated(out: str | Path, spec: GeneratedSpec = GeneratedSpec()) -> P
     ``2p`` played backwards, so the two classes of a pair differ only in the order of their
     frames: a classifier blind to the order (of single frames, of the mean frame) can at best
     find the pair and guess within it, 50% accuracy. Everything is a function of ``spec.seed``.
+    A set whose :func:`generated_bytes` exceeds the memory available is refused
+    (:class:`UsageError`, with the estimate) before anything is written.
     """
     spec.check()
+    check_memory(generated_bytes(spec), f"the action set ({spec.classes} classes, {spec.features} features)")
     root = Path(out).expanduser()
     if root.exists() and (not root.is_dir() or any(root.iterdir())):
         raise UsageError(f"{root} exists and is not an empty folder; choose another")
