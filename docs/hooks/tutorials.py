@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -207,5 +208,5 @@ if __name__ == "__main__":
     try:
         execute(Path(sys.argv[1]), Path(sys.argv[2]))
     except CellExecutionError as exc:
-        print(exc, file=sys.stderr)
+        print(re.sub(r"\x1b\[[0-9;]*m", "", str(exc)), file=sys.stderr)  # without the traceback's colours
         raise SystemExit(1)

@@ -1,7 +1,7 @@
 # %% [markdown]
 # # Train a small model and look inside it
 #
-# This page trains a ReLU RNN from Python in a few seconds, draws its training curves from
+# This page trains a small ReLU RNN from Python (400 steps), draws its training curves from
 # the run folder, and then asks what the trained network does: where the fixed points of its
 # recurrent map are, and what each one means for the task.
 #
