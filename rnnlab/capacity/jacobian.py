@@ -13,6 +13,7 @@ otherwise the image has measure zero (Sard).
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import jax
@@ -212,7 +213,8 @@ class CapacityReport:
         }
 
 
-def measure(p: Parameterization, seeds=(0, 1, 2), explain: bool = True) -> CapacityReport:
+def measure(p: Parameterization, seeds=(0, 1, 2), explain: bool = True, *,
+            on_seed: Callable[[int], None] | None = None) -> CapacityReport:
     """Rank of the Jacobian of ``p`` at one random point per seed, with the null space explained.
 
     At large sizes the rank comes from the Gram matrix ``J^T J`` instead of ``J`` itself
@@ -223,6 +225,8 @@ def measure(p: Parameterization, seeds=(0, 1, 2), explain: bool = True) -> Capac
         p: the parameterization.
         seeds: one random point (``p.init``) per seed.
         explain: also split the null space into named redundancies.
+        on_seed: called with each seed once it is measured (a progress hook; the command line
+            counts seeds with it).
 
     Returns:
         The ranks, gaps and tolerances of every seed, and the explanation.
@@ -244,6 +248,8 @@ def measure(p: Parameterization, seeds=(0, 1, 2), explain: bool = True) -> Capac
         if report_null is None or res.rank > report_null[1].rank:
             report_null = (jac, res, theta)
         del jac
+        if on_seed is not None:
+            on_seed(seed)
     report = CapacityReport(
         parameterization=p.name,
         n=p.n,

@@ -241,7 +241,7 @@ def _run_rank(args, sizes, chosen) -> int:
     from rnnlab.capacity.jacobian import measure
 
     records = []
-    with progress.bar(total=len(sizes) * len(chosen), desc="capacity rank", unit="map") as bar:
+    with progress.bar(total=len(sizes) * len(chosen) * args.seeds, desc="capacity rank", unit="seed") as bar:
         for p in _jobs_lazily(args, sizes, chosen):
             bar.set_postfix_str(f"{p.name} n={p.n}")
             if _certificate_only(args, p.n, p.num_params):
@@ -252,9 +252,10 @@ def _run_rank(args, sizes, chosen) -> int:
                     records.append(certified_record(p))
                 except ValueError as e:
                     raise UsageError(f"--exact: {e}") from None
-                bar.update()
+                bar.update(args.seeds)
                 continue
-            rec = measure(p, seeds=tuple(range(args.seeds))).as_record()
+            rec = measure(p, seeds=tuple(range(args.seeds)),
+                          on_seed=_counter(bar, progress.Estimate(args.seeds, f"{p.name} n={p.n}", "seed"))).as_record()
             if args.exact:
                 from rnnlab.capacity.certificate import certify
 
@@ -264,9 +265,20 @@ def _run_rank(args, sizes, chosen) -> int:
                 except ValueError as e:
                     raise UsageError(f"--exact: {e}") from None
             records.append(rec)
-            bar.update()
     _emit(args, records, _rank_table, _plot_rank)
     return 0
+
+
+def _counter(bar, estimate):
+    """A hook for each item done: one step of ``bar``, and the estimate's line once it has one."""
+
+    def done(*_):
+        bar.update()
+        line = estimate.done()
+        if line is not None:
+            progress.say(line)
+
+    return done
 
 
 def _jobs_lazily(args, sizes, chosen):
@@ -286,9 +298,10 @@ def _run_fit(args, sizes, chosen) -> int:
         for p in _jobs_lazily(args, sizes, chosen):
             bar.set_postfix_str(f"{p.name} n={p.n}")
             fits = []
+            done = _counter(bar, progress.Estimate(args.seeds, f"{p.name} n={p.n}", "target"))
             for s in range(args.seeds):
                 fits.append(fit_target(p, seed=s, starts=args.starts, steps=args.steps))
-                bar.update()
+                done()
             rec = fits[0].as_record()
             rec["seeds"] = list(range(args.seeds))
             rec["best_residual"] = max(f.best_residual for f in fits)  # worst target's best fit
