@@ -212,6 +212,44 @@ def measure_trajectory(w, u, xs, d, eps, q0, is_checkpoint):
 _measure_jit = jax.jit(measure_trajectory)
 
 
+def lyapunov_exponents(step, states: jax.Array, inputs: jax.Array, q0: jax.Array) -> jax.Array:
+    """The largest Lyapunov exponents of ``h_t = step(h_{t-1}, u_t)`` along a given trajectory,
+    by the QR method (as :func:`measure_trajectory` does for the ReLU map): carry ``k``
+    orthonormal tangent vectors, map them by the step's Jacobian at each state
+    (forward-mode, a Jacobian-vector product per vector: the Jacobian is never formed),
+    re-orthonormalise, and average ``log |R_ii|`` over the steps.
+
+    Args:
+        step: ``(h, u) -> h``, JAX-traceable; it may act on a batch of independent rows
+            ``h (..., S)``, each row with its own tangents.
+        states: ``(T, ..., S)``, the state each step starts from (``h_{t-1}`` for step ``t``).
+        inputs: ``(T, ..., U)``, the input of each step.
+        q0: ``(..., S, k)``, orthonormal starting tangents (``k = 1``: a unit vector).
+
+    Returns:
+        ``(..., k)``: the exponents in natural log per step, largest first for ``k > 1``;
+        ``-inf`` where every tangent was switched off (a ReLU with all units off).
+    """
+
+    def body(carry, xs):
+        q, total = carry
+        h, u = xs
+        push = jax.vmap(lambda v: jax.jvp(lambda hh: step(hh, u), (h,), (v,))[1], in_axes=-1, out_axes=-1)
+        z = push(q)
+        if z.shape[-1] == 1:
+            norm = jnp.linalg.norm(z, axis=-2)
+            q = z / jnp.where(norm > 0, norm, 1.0)[..., None, :]
+            growth = norm
+        else:
+            q, r = jnp.linalg.qr(z)
+            growth = jnp.abs(jnp.diagonal(r, axis1=-2, axis2=-1))
+        return (q, total + jnp.log(growth)), None
+
+    zero = jnp.zeros(q0.shape[:-2] + q0.shape[-1:], q0.dtype)
+    (_, total), _ = jax.lax.scan(body, (q0, zero), (states, inputs))
+    return total / states.shape[0]
+
+
 def propagate(
     key: jax.Array, init: str, n: int, T: int, *, trials: int = 4, n_in: int = 2,
     alpha: str | float = initializers.DEFAULT_ALPHA, lyapunov: int = 8, eps: float = 1e-6,

@@ -53,6 +53,7 @@ from rnnlab.errors import UsageError, check_int
 from rnnlab.training import cells, run_folder
 from rnnlab.training.config import TrainConfig, load_toml
 from rnnlab.training.evaluation import TEST_SEED
+from rnnlab.training.probes import smooth_step
 from rnnlab.training.result import TrainResult
 
 #: Largest n for which ``all_supports`` enumerates every one of the 2^n supports.
@@ -369,10 +370,10 @@ def _exact(cell, params, x, name, states, sample, *, tol, exact_max_n, max_suppo
 
 def _slow(cell, params, x, name, sample, options):
     u = cell.project_inputs(params, jnp.asarray(x)[None])[0]
-    consts = cell.step_constants(params)
+    one_step = smooth_step(cell, params)
 
     def step(h):
-        return cell.step(consts, h, u)
+        return one_step(h, u)
 
     found = slow_points(step, sample, **options)
     pts = found.points

@@ -37,6 +37,19 @@ _MODEL_DEFAULTS = (
 _OTHER_DEFAULTS = {"optimiser": "rmsprop", "lr": 1e-3, "clip": 0.0}
 
 
+#: Estimated float operations of a run (:func:`probes_pay`) from which probes are on by default:
+#: about 40 s of training at 5 GFLOP/s, so that compiling the probes (1-3 s, measured on tiny
+#: runs of 2 cores) costs under 5% of the run. Every paper-size run is far above it (addition
+#: T = 150, n = 100: 2e11 after 1100 of its 5 x 10^4 steps); tests and --quick runs are below.
+PROBES_AUTO_WORK = 2e11
+
+
+def probes_pay(cfg) -> bool:
+    """Whether probes are on by default for ``cfg``: ``6 steps T batch n^2`` (a forward and a
+    backward pass's recurrent matmuls) at least :data:`PROBES_AUTO_WORK`."""
+    return 6.0 * cfg.steps * cfg.T * cfg.batch * cfg.n**2 >= PROBES_AUTO_WORK
+
+
 def _show(defaults: dict[str, Any]) -> str:
     return " ".join(f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}" for k, v in defaults.items())
 
@@ -103,6 +116,11 @@ class TrainConfig:
     on_nan: str = _opt("stop", "on a non-finite loss or gradient: stop, or rollback (reload the last checkpoint "
                        "and go on with half the learning rates)")
     max_rollbacks: int = _opt(3, "rollbacks allowed in one run with --on-nan rollback before it stops")
+    probes: bool | None = _opt(None, "log probes of the recurrent dynamics at every evaluation (probe_* "
+                               "metrics: spectrum and singular values of W, distance from the initial W, largest "
+                               "Lyapunov exponent, gradient-norm ratio first / last step, fraction of units on); "
+                               "default: on for runs of at least 2e11 estimated operations (6 steps T batch n^2), "
+                               "where their compilation (1-3 s) costs under 5%", type=bool)
     out: str | None = _opt(None, "run folder (default runs/TASK-MODEL-nN-TT-sSEED)", type=str)
     resume: bool = _opt(False, "continue the run in --out from its last checkpoint")
     progress: bool = _opt(True, "show a progress bar")
@@ -119,6 +137,8 @@ class TrainConfig:
         for key, value in model_defaults(self.model).items():
             if getattr(self, key) is None:
                 object.__setattr__(self, key, value)
+        if self.probes is None:
+            object.__setattr__(self, "probes", probes_pay(self))
 
     def run_dir(self) -> Path:
         """The run folder: ``out``, or ``runs/<task>-<model>-n<n>-T<T>-s<seed>``.
@@ -155,7 +175,7 @@ SPEECH_LENGTH = 300
 
 RUN_CONTROL = ("out", "resume", "progress")
 #: Keys a resumed run may change without becoming a different run.
-RESUMABLE_CHANGES = ("steps", "on_nan", "max_rollbacks")
+RESUMABLE_CHANGES = ("steps", "on_nan", "max_rollbacks", "probes")
 ON_NAN = ("stop", "rollback")
 
 FIELDS = {f.name: f for f in dataclasses.fields(TrainConfig)}

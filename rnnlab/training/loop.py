@@ -50,7 +50,7 @@ import optax
 from rnnlab.analysis.unitary import polar_project, unitarity_error
 from rnnlab.errors import UsageError
 from rnnlab.files import atomic_write
-from rnnlab.training import cells, curves, optim, run_folder, sharding, tasks
+from rnnlab.training import cells, curves, optim, probes, run_folder, sharding, tasks
 from rnnlab.training.config import TrainConfig
 from rnnlab.training.evaluation import empirical_baselines, make_eval, make_split_eval
 from rnnlab.training.lock import FolderLock
@@ -346,6 +346,8 @@ def _run_locked(cfg: TrainConfig, exp: Experiment, out: Path, signals: _Signals,
             splits = ("val", "test") if final else ("val",)
             return {f"{split}_{name}": v for split in splits for name, v in evaluate_batch[split](params).items()}
     unitarity = jax.jit(over_seeds(lambda p: unitarity_error(exp.cell.recurrent_matrix(p)), k))
+    # Before the first chunk donates the initial state: the probes keep its recurrent matrix.
+    probe = probes.make(exp.cell, exp.task, k, fresh.params) if cfg.probes else None
     unitary_keys = [name for name, label in exp.labels.items() if label == cells.UNITARY]
     reproject = jax.jit(
         over_seeds(lambda p: p | {name: polar_project(p[name]) for name in unitary_keys}, k)
@@ -399,6 +401,8 @@ def _run_locked(cfg: TrainConfig, exp: Experiment, out: Path, signals: _Signals,
                 extra["unitarity_error"] = unitarity(state.params)
             if step % cfg.eval_every == 0 or step == cfg.steps:
                 extra.update(evaluate(state.params, step == cfg.steps))
+                if probe is not None:
+                    extra.update(probe(state.params))
             extra = jax.device_get(extra)
             wall = elapsed_before + time.perf_counter() - start
             last_lines = []
