@@ -47,6 +47,7 @@ No checkpoints. The layout is that of a sweep folder, so everything that reads a
 from __future__ import annotations
 
 import json
+import math
 import os
 import platform
 import re
@@ -62,6 +63,7 @@ import numpy as np
 from rnnlab.errors import UsageError
 from rnnlab.file_names import inside
 from rnnlab.files import atomic_folder, write_csv
+from rnnlab.memory import check_memory
 from rnnlab.training.sweep.point import read_summary
 from rnnlab.training.sweep.results import RESULTS, SUMMARY, read_table
 
@@ -337,7 +339,7 @@ def _keep_params(src: Path, dest: Path, limit: int, made: dict | None) -> str | 
             return why if isinstance(why, str) else "recorded before records kept parameters"
         params = load_params(src)
     else:
-        params = _final_params(src)
+        params = _final_params(src, limit)
         if isinstance(params, str):
             return params
     size = sum(a.nbytes for a in params.values())
@@ -347,10 +349,11 @@ def _keep_params(src: Path, dest: Path, limit: int, made: dict | None) -> str | 
     return None
 
 
-def _final_params(run: Path) -> dict[str, np.ndarray] | str:
+def _final_params(run: Path, limit: int) -> dict[str, np.ndarray] | str:
     """The parameters in the checkpoint of the finished run folder ``run``, or why there are none:
-    no checkpoint, a damaged one, or one that is not at the run's last step."""
-    from rnnlab.training.run_folder import CHECKPOINT, read_checkpoint_meta
+    no checkpoint, a damaged one, one that is not at the run's last step, or parameters whose
+    headers declare more than ``limit`` bytes (not read)."""
+    from rnnlab.training.run_folder import ARCHIVE_ERRORS, CHECKPOINT, array_headers, read_checkpoint_meta
 
     path = _source_file(run, CHECKPOINT)
     if path is None:
@@ -361,11 +364,16 @@ def _final_params(run: Path) -> dict[str, np.ndarray] | str:
         if summary is None or step != summary["steps"]:
             last = "no summary.json" if summary is None else f"its last step is {summary['steps']}"
             return f"the checkpoint is at step {step} and {last}: not the final parameters"
+        headers = {m.group(1): (k, shape, dtype) for k, (shape, dtype) in array_headers(path).items()
+                   if (m := _PARAM_KEY.match(k))}
+        size = sum(math.prod(shape) * dtype.itemsize for _, shape, dtype in headers.values())
+        if size > limit:
+            return f"{size} bytes of parameters, over the limit of {limit}"
         with np.load(path, allow_pickle=False) as archive:
-            params = {m.group(1): archive[k] for k in archive.files if (m := _PARAM_KEY.match(k))}
+            params = {name: archive[k] for name, (k, _, _) in headers.items()}
     except UsageError as exc:
         return str(exc)
-    except (OSError, ValueError, EOFError, MemoryError, zipfile.BadZipFile) as exc:
+    except ARCHIVE_ERRORS as exc:
         return f"checkpoint {path} is damaged ({' '.join(str(exc).split()) or type(exc).__name__})"
     if not params:
         return f"checkpoint {path} holds no parameters"
@@ -393,16 +401,19 @@ def load_params(run_dir: str | Path) -> dict[str, np.ndarray]:
         if made is not None and info is None:
             why = "the record was made before records kept parameters"
         raise UsageError(f"{run_dir} has no saved parameters ({PARAMS})" + (f": {why}" if why else ""))
+    from rnnlab.training.run_folder import ARCHIVE_ERRORS, array_headers
+
     try:
         with zipfile.ZipFile(path) as archive:
-            members = archive.infolist()
-        if any(not m.filename.endswith(".npy") for m in members):
-            raise ValueError("it holds files that are not arrays")
-        if sum(m.file_size for m in members) > PARAMS_READ_LIMIT:
-            raise ValueError(f"its arrays declare more than {PARAMS_READ_LIMIT} bytes")
+            if any(not m.filename.endswith(".npy") for m in archive.infolist()):
+                raise ValueError("it holds files that are not arrays")
+        size = sum(math.prod(shape) * dtype.itemsize for shape, dtype in array_headers(path).values())
+        if size > PARAMS_READ_LIMIT:
+            raise ValueError(f"its arrays declare {size} bytes, more than {PARAMS_READ_LIMIT}")
+        check_memory(size, f"reading {path}")
         with np.load(path, allow_pickle=False) as archive:
             params = {name: archive[name] for name in archive.files}
-    except (OSError, ValueError, EOFError, MemoryError, zipfile.BadZipFile, zipfile.LargeZipFile) as exc:
+    except ARCHIVE_ERRORS as exc:
         raise UsageError(f"{path} is not a parameters file ({' '.join(str(exc).split()) or type(exc).__name__})") from None
     if not params:
         raise UsageError(f"{path} is not a parameters file (no arrays)")

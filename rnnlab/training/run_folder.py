@@ -20,6 +20,7 @@ import io
 import json
 import math
 import zipfile
+import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -68,9 +69,12 @@ def _damaged(path: Path, why: str) -> UsageError:
                       f"rerun in a new folder, or delete it to restart this run from step 0")
 
 
-# What reading a damaged archive raises; MemoryError too, should an array slip past the
-# header checks with a shape too large to allocate.
-_READ_ERRORS = (OSError, ValueError, EOFError, zipfile.BadZipFile, zipfile.LargeZipFile, MemoryError)
+#: What reading a damaged ``.npz`` archive raises: zipfile's errors for a broken directory, an
+#: unsupported zip version or compression method (NotImplementedError), an encryption flag
+#: (RuntimeError), a broken deflate stream (zlib.error); numpy's for a bad ``.npy`` header;
+#: MemoryError, should an array slip past the header checks with a shape too large to allocate.
+ARCHIVE_ERRORS = (OSError, ValueError, EOFError, zipfile.BadZipFile, zipfile.LargeZipFile, MemoryError,
+                  NotImplementedError, RuntimeError, OverflowError, zlib.error)
 _HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
 
 
@@ -78,24 +82,39 @@ def _reason(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
-def _headers(path: Path) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
-    """The shape and dtype of every array in the archive, from the ``.npy`` headers alone: an
-    entry whose header declares a huge shape is refused before anything is allocated."""
+def array_headers(path: Path, *, whole: bool = True) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
+    """The shape and dtype of every array in the ``.npz`` archive ``path`` (name without
+    ``.npy``), from the ``.npy`` headers alone, before any array is allocated. Raises one of
+    :data:`ARCHIVE_ERRORS` for a damaged archive or a member that is not an array; ``whole``:
+    also for a header that declares more data than its member holds (a huge shape over a few
+    bytes), which a reader would otherwise allocate before finding the data short. Object
+    arrays are left to ``np.load(allow_pickle=False)``, which refuses them."""
     found = {}
-    try:
-        with zipfile.ZipFile(path) as archive:
-            for info in archive.infolist():
-                if not info.filename.endswith(".npy"):
-                    raise ValueError(f"{info.filename} is not an array")
-                with archive.open(info) as fh:
-                    version = np.lib.format.read_magic(fh)
-                    if version not in _HEADER_READERS:
-                        raise ValueError(f"{info.filename} has .npy format version {version}")
-                    shape, _, dtype = _HEADER_READERS[version](fh)
-                found[info.filename.removesuffix(".npy")] = (tuple(shape), dtype)
-    except _READ_ERRORS as exc:
-        raise _damaged(path, _reason(exc)) from None
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            if not info.filename.endswith(".npy"):
+                raise ValueError(f"{info.filename} is not an array")
+            with archive.open(info) as fh:
+                version = np.lib.format.read_magic(fh)
+                if version not in _HEADER_READERS:
+                    raise ValueError(f"{info.filename} has .npy format version {version}")
+                shape, _, dtype = _HEADER_READERS[version](fh)
+                held = info.file_size - fh.tell()
+            if whole and not dtype.hasobject and (any(d < 0 for d in shape)
+                                                  or math.prod(shape) * dtype.itemsize > held):
+                raise ValueError(f"{info.filename} declares shape {tuple(shape)} of {dtype} but holds {held} bytes")
+            found[info.filename.removesuffix(".npy")] = (tuple(shape), dtype)
     return found
+
+
+def _headers(path: Path) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
+    """:func:`array_headers` of a checkpoint, a damaged one refused (:class:`UsageError`). Its
+    entries' shapes are compared with the run's own (and the counters' with scalars) before
+    any is read, which says more than the data's length would."""
+    try:
+        return array_headers(path, whole=False)
+    except ARCHIVE_ERRORS as exc:
+        raise _damaged(path, _reason(exc)) from None
 
 
 def _read(path: Path, names) -> dict[str, np.ndarray]:
@@ -103,7 +122,7 @@ def _read(path: Path, names) -> dict[str, np.ndarray]:
     try:
         with np.load(path, allow_pickle=False) as archive:
             return {name: archive[name] for name in names}
-    except (*_READ_ERRORS, KeyError) as exc:
+    except (*ARCHIVE_ERRORS, KeyError) as exc:
         raise _damaged(path, _reason(exc)) from None
 
 
@@ -146,6 +165,8 @@ def _check_step(path: Path, step: int) -> None:
     if not config.is_file():  # a checkpoint outside a run folder: no schedule to check against
         return
     saved = config_mod.from_saved(config)
+    if saved["log_every"] < 1:  # no run is logged so: the config is damaged, not the checkpoint
+        raise UsageError(f"{config} is damaged: log_every = {saved['log_every']}, a run's is >= 1")
     if step % saved["log_every"] == 0:
         return
     ends = {saved["steps"]}
