@@ -229,9 +229,13 @@ def read_toml(path: str | Path, what: str = "config file") -> dict[str, Any]:
 
 
 def load_toml(path: str | Path) -> dict[str, Any]:
-    """The keys of a TOML config file (dashes in keys read as underscores)."""
+    """The keys of a TOML config file (dashes in keys read as underscores); a
+    :class:`UsageError` naming the file for an unknown key or a value of the wrong type."""
     raw = read_toml(path)
-    return {k.replace("-", "_"): _coerce(k.replace("-", "_"), v) for k, v in raw.items()}
+    try:
+        return {k.replace("-", "_"): _coerce(k.replace("-", "_"), v) for k, v in raw.items()}
+    except UsageError as exc:
+        raise UsageError(f"config file {str(path)!r}: {exc}") from None
 
 
 def resolve(file_values: dict[str, Any], flag_values: dict[str, Any]) -> TrainConfig:
