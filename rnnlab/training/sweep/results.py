@@ -117,6 +117,19 @@ def earlier_rows(out: Path, name: str, points: list[Point]) -> list[dict[str, st
     return kept
 
 
+def check_folder(out: Path, pts: list[Point], grid: list[Point]) -> None:
+    """Read what :func:`gather` and :func:`summarize` will read of ``out``: the config, summary
+    and status file of every point the results cover, and the rows of earlier calls. A sweep
+    calls it before it writes or starts anything, so a damaged file is refused then
+    (:class:`UsageError`), not after its points have trained."""
+    covered = folder_points(out, pts, grid)
+    for p in covered:
+        read_summary(out / p.name)
+        recorded(out, p)
+    for name in (RESULTS, SUMMARY):
+        earlier_rows(out, name, covered)
+
+
 def grid_columns(point: Point) -> dict[str, Any]:
     return {k: (slug(v) if isinstance(v, dict) else v) for k, v in point.values.items()}
 

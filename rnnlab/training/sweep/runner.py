@@ -18,8 +18,8 @@ from rnnlab.training.lock import FolderLock
 from rnnlab.training.sweep.grid import Point, load, points
 from rnnlab.training.sweep.point import (Outcome, attempt, check_paths, interrupt_children, read_json_object, record,
                                          skip_reason)
-from rnnlab.training.sweep.results import (RESULTS, SUMMARY, earlier_rows, folder_points, gather, summarize,
-                                           summary_table)
+from rnnlab.training.sweep.results import (RESULTS, SUMMARY, check_folder, earlier_rows, folder_points, gather,
+                                           summarize, summary_table)
 
 BACKENDS = ("local", "ray")
 ATTEMPTS = 2  # a point that crashes (or whose worker dies) is tried once more, then recorded as failed
@@ -104,6 +104,7 @@ def run(path: str | Path, out: str | Path | None = None, *, jobs: int = 1, quick
     call = {"file": str(path), "quick": quick, "overrides": overrides or {}, "where": where or {},
             "backend": backend, "points": [p.name for p in pts]}
     _earlier_calls(out / "sweep.json")  # a damaged one is refused before anything starts
+    check_folder(out, pts, grid)  # and so is a damaged file results.csv would be gathered from
     sweep_id = uuid.uuid4().hex
     where_text = f"{jobs} at a time" if backend == "local" else f"on Ray, {cpus_per_run} CPU(s) each"
 
