@@ -82,3 +82,14 @@ def test_a_damaged_point_config_is_refused_before_the_sweep_writes_or_trains(swe
     with pytest.raises(UsageError, match=f"{pts[0].name}/config.toml"):
         runner.run(spec, folder, progress=False, log=lambda *a: None)
     assert fingerprint(folder) == before  # not even the lock or sweep.json
+
+
+def test_a_grid_of_more_seeds_than_a_results_table_can_hold_is_refused_before_anything_runs(tmp_path, monkeypatch):
+    # Each point's train process refuses its own size; the table of its placeholder rows (one
+    # per seed) was then built all the same, a MemoryError after the sweep.
+    spec = tmp_path / "huge.toml"
+    spec.write_text(folders.SWEEP.replace("[grid]", "seeds = 1000000000000\n[grid]"))
+    monkeypatch.setattr(runner, "attempt", lambda *a, **k: pytest.fail("a point was started"))
+    with pytest.raises(UsageError, match="results.csv of 2000000000000 rows"):
+        runner.run(spec, tmp_path / "out", progress=False, log=lambda *a: None)
+    assert not (tmp_path / "out").exists()

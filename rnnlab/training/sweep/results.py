@@ -19,12 +19,15 @@ from typing import Any
 from rnnlab.errors import UsageError
 from rnnlab.file_names import inside, plain_name
 from rnnlab.files import write_csv
+from rnnlab.memory import check_memory
 from rnnlab.training import config as config_mod
 from rnnlab.training.sweep.grid import Point, slug
 from rnnlab.training.sweep.point import check_paths, finished, read_summary, recorded
 
 RESULTS = "results.csv"
 SUMMARY = "summary.csv"
+#: Memory a row of ``results.csv`` takes while it is gathered (a dict of some 40 cells), generously.
+ROW_BYTES = 4096
 
 
 def read_table(path: Path) -> list[dict[str, str]]:
@@ -123,6 +126,8 @@ def check_folder(out: Path, pts: list[Point], grid: list[Point]) -> None:
     calls it before it writes or starts anything, so a damaged file is refused then
     (:class:`UsageError`), not after its points have trained."""
     covered = folder_points(out, pts, grid)
+    rows = sum(p.config.seeds for p in covered)
+    check_memory(rows * ROW_BYTES, f"{out / RESULTS} of {rows} rows (one per point and seed)")
     for p in covered:
         read_summary(out / p.name)
         recorded(out, p)
