@@ -30,7 +30,7 @@ def _propagation(steps):
 
 
 def test_figures_touch_no_global_state(no_backend_switch):
-    records = [dict(parameterization="full", n=n, rank=n * n, params=n * n, full_capacity=True,
+    records = [dict(parameterization="full", n=n, rank=n * n, params=n * n, manifold_dim=n * n, full_capacity=True,
                     best_residual=1e-12) for n in (2, 3, 4)]
     figures = [plot_rank(records), plot_fit(records), portrait_figure([("line", two_unit(1.0, 0.5, 30))]),
                propagation_figure([_propagation([1, 2, 5, 10, 20, 50, 100])])]

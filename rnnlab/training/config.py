@@ -120,7 +120,7 @@ class TrainConfig:
                                "metrics: spectrum and singular values of W, distance from the initial W, largest "
                                "Lyapunov exponent, gradient-norm ratio first / last step, fraction of units on); "
                                "default: on for runs of at least 2e11 estimated operations (6 steps T batch n^2), "
-                               "where their compilation (1-3 s) costs under 5%", type=bool)
+                               "where their compilation (1-3 s) costs under 5 percent", type=bool)
     out: str | None = _opt(None, "run folder (default runs/TASK-MODEL-nN-TT-sSEED)", type=str)
     resume: bool = _opt(False, "continue the run in --out from its last checkpoint")
     progress: bool = _opt(True, "show a progress bar")
