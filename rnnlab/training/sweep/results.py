@@ -33,7 +33,8 @@ ROW_BYTES = 4096
 def read_table(path: Path) -> list[dict[str, str]]:
     """The rows of a ``results.csv`` or ``summary.csv`` as text (empty cells ``""``).
     :class:`UsageError` naming the file if it is not such a table: unreadable, not UTF-8
-    text, not CSV, no ``point`` column, a row longer than the header, or a ``point`` that is
+    text, not CSV, no ``point`` column, a column without a name or named twice, a row longer
+    than the header, or a ``point`` that is
     not a plain name (:func:`rnnlab.file_names.plain_name`: it names a folder beside the file)."""
     try:
         with open(path, newline="", encoding="utf-8") as fh:
@@ -47,6 +48,10 @@ def read_table(path: Path) -> list[dict[str, str]]:
         raise UsageError(f"{path} is not a results table ({why})") from None
     if rows and "point" not in columns:
         raise UsageError(f"{path} is not a results table (no 'point' column)")
+    # A column without a name, or named twice, would take another column's cells when the
+    # table is merged into a record and written back.
+    if any(not c for c in columns) or len(set(columns)) != len(columns):
+        raise UsageError(f"{path} is not a results table (a column without a name, or named twice)")
     for i, row in enumerate(rows, start=2):
         if None in row:
             raise UsageError(f"{path}, line {i}: more cells than the header has columns")
