@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
+import threading
 import socket
 import warnings
 from pathlib import Path
@@ -78,6 +80,9 @@ class RayBackend:
     def __init__(self, *, address: str | None, cpus_per_run: int, sweep_id: str):
         ray = self.ray = import_ray()
         self.started = not ray.is_initialized()
+        # Ray's start and shutdown may leave SIGINT / SIGTERM handled its way; the sweep's own
+        # Ctrl-C handling (and a later sweep in this process) needs them back as they were.
+        self._handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
         if self.started:
             try:
                 with warnings.catch_warnings():  # Ray forks its daemons after JAX has loaded: harmless here
@@ -98,6 +103,10 @@ class RayBackend:
     def __exit__(self, *exc):
         if self.started:
             self.ray.shutdown()
+        if threading.current_thread() is threading.main_thread():
+            for sig, handler in self._handlers.items():
+                if handler is not None:
+                    signal.signal(sig, handler)
 
     def submit(self, point: sweep.Point, out: Path) -> Any:
         return self.task.remote(point, str(out), self.sweep_id, self.devices)
